@@ -72,30 +72,36 @@ def speedups(tf: dict[str, Any], rt: dict[str, dict[str, Any]]) -> list[dict[str
 
 
 def floor(rt_mode: dict[str, Any]) -> dict[str, Any]:
-    """Runtime per-step cost vs the raw interpreter invoke floor, several ways.
+    """Runtime cost vs the raw interpreter invoke floor, several ways (batch 1).
 
-    * ``headline`` (the target): full greedy sentence / steps vs raw ``decode_step`` invoke;
-    * ``sentence``: full greedy sentence vs raw encode + steps × raw decode_step;
-    * ``step``: one runtime ``Session.run(decode_step)`` vs one raw invoke;
-    * ``translate``: real ``translate()`` (tokenize, stop at ``<eos>``) per step vs raw.
+    * ``headline`` (the target, per decode step): the runtime's marginal cost of one more
+      greedy step — (long sentence − short sentence) ÷ extra steps, through the path
+      ``translate()`` takes — ÷ one raw step that sets only what a step changes;
+    * ``sentence``: the whole short sentence (encode, binding, result included) ÷ the same
+      sentence's interpreter work on a bare interpreter (``RawSentence``: encode, static
+      inputs once, steps × raw step), run the same way;
+    * ``all_inputs``: the marginal step ÷ a raw step that sets every input;
+    * ``step``: one ``Session.run(decode_step)`` (general path, every input) ÷ raw step;
+    * ``translate``: real ``translate()`` (tokenize, stop at ``<eos>``) per step ÷ raw step.
     """
     if not rt_mode or "error" in rt_mode:
         return {"error": (rt_mode or {}).get("error", "not measured")}
-    steps = rt_mode["steps"]
+    steps, long_steps = rt_mode["steps"], rt_mode["long_steps"]
     raw_step = rt_mode["floor"]["decode_step_us"]["p50"]
+    raw_min = rt_mode["floor"]["min_step_us"]["p50"]
     raw_enc = rt_mode["floor"]["encode_us"]["p50"]
-    sent = rt_mode["sentence_us"]["p50"]
+    sent, long = rt_mode["sentence_us"]["p50"], rt_mode["long_sentence_us"]["p50"]
+    per_step = (long - sent) / (long_steps - steps)
     return {
-        "steps": steps, "raw_decode_step_us": raw_step, "raw_encode_us": raw_enc,
-        "runtime_per_step_us": sent / steps,
-        "headline_ratio": sent / steps / raw_step,
-        "sentence_ratio": sent / (raw_enc + steps * raw_step),
+        "steps": steps, "long_steps": long_steps, "raw_decode_step_us": raw_step,
+        "raw_min_step_us": raw_min, "raw_encode_us": raw_enc, "runtime_sentence_us": sent,
+        "runtime_long_sentence_us": long, "runtime_per_step_us": per_step,
+        "headline_ratio": per_step / raw_min,
+        "raw_sentence_us": rt_mode["floor"]["sentence_us"]["p50"],
+        "sentence_ratio": sent / rt_mode["floor"]["sentence_us"]["p50"],
+        "all_inputs_ratio": per_step / raw_step,
         "runtime_session_step_us": rt_mode["decode_step_us"]["p50"],
         "step_ratio": rt_mode["decode_step_us"]["p50"] / raw_step,
-        "loop_overhead_per_step_us": (sent - rt_mode["encode_us"]["p50"]) / steps
-        - rt_mode["decode_step_us"]["p50"],
-        "lean_per_step_us": rt_mode["lean_sentence_us"]["p50"] / steps,
-        "lean_ratio": rt_mode["lean_sentence_us"]["p50"] / steps / raw_step,
         "translate_per_step_us": rt_mode["translate"]["per_step_us"],
         "translate_ratio": rt_mode["translate"]["per_step_us"] / raw_step,
     }

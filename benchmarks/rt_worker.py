@@ -6,10 +6,14 @@ TensorFlow process. Reads a JSON spec file, prints one JSON document:
 
 ``{"backend": {...}, "numpy": "...", "modes": {mode: {...} | {"error": "..."}}}``.
 
-Per mode: load time; ``encode`` and ``decode_step`` through the runtime's Session; a greedy
-sentence of exactly ``steps`` tokens through the runtime's greedy search (``<eos>``
-suppressed); real ``translate()`` calls (stop at ``<eos>``); and the raw interpreter floor —
-set inputs, invoke, read outputs on the signature's subgraph, no decoding logic.
+Per mode: load time; ``encode`` and ``decode_step`` through the runtime's ``Session.run``; a
+greedy sentence of exactly ``steps`` tokens and one of ``LONG × steps`` tokens, both through
+the path ``translate()`` takes (``min_len = max_len``: the difference per extra step is the
+runtime's marginal cost of one decode step); real ``translate()`` calls (stop at ``<eos>``);
+and the raw interpreter floor — set inputs, invoke, read outputs on the signature's subgraph,
+no decoding logic — two ways: every input set on every call, and only the inputs a decode
+step changes (token and state; memory, keys and mask set once), the least any decode loop
+must do.
 """
 
 from __future__ import annotations
@@ -28,11 +32,14 @@ from edge_attn.runtime.model import encode_source
 from edge_attn.runtime.profile import forced_greedy, summarize, time_calls
 from edge_attn.runtime.translator import Translator
 
+LONG = 4  # the long forced sentence has LONG × steps steps: the slope gives the per-step cost
+
 
 class RawSignature:
     """One signature called straight on the interpreter wrapper: the invoke floor."""
 
-    def __init__(self, interp: Any, name: str, feeds: dict[str, np.ndarray]) -> None:
+    def __init__(self, interp: Any, name: str, feeds: dict[str, np.ndarray],
+                 changing: list[str] | None = None) -> None:
         runner = interp.get_signature_runner(name)
         self.w, self.sub = interp._interpreter, int(runner._subgraph_index)
         ins, outs = runner.get_input_details(), runner.get_output_details()
@@ -42,6 +49,11 @@ class RawSignature:
         for index, arr in self.inputs:
             self.w.ResizeInputTensor(index, np.array(arr.shape, np.int32), False, self.sub)
         self.w.AllocateTensors(self.sub)
+        for index, arr in self.inputs:
+            self.w.SetTensor(index, arr, self.sub)
+        if changing is not None:  # the others stay in the input buffers
+            self.inputs = [(int(ins[k]["index"]), np.ascontiguousarray(feeds[k], ins[k]["dtype"]))
+                           for k in changing]
 
     def __call__(self) -> list[np.ndarray]:
         w, sub = self.w, self.sub
@@ -49,6 +61,35 @@ class RawSignature:
             w.SetTensor(index, arr, sub)
         w.Invoke(sub)
         return [w.GetTensor(i, sub) for i in self.outputs]
+
+
+class RawSentence:
+    """A greedy sentence's interpreter work alone on a bare interpreter: encode (set inputs,
+    invoke, read outputs), set the decoder's static inputs from it, then ``steps`` × (set
+    token and state, invoke, read every output). No decoding logic: the token fed is fixed."""
+
+    def __init__(self, interp: Any, tr: Translator, enc_feed: dict, dec_feed: dict,
+                 steps: int) -> None:
+        self.enc = RawSignature(interp, C.ENCODE, enc_feed)
+        self.dec = RawSignature(interp, C.DECODE_STEP, dec_feed, [C.DEC_TOKEN, *tr.states])
+        runner = interp.get_signature_runner(C.DECODE_STEP)
+        ins = runner.get_input_details()
+        enc_outs = interp.get_signature_runner(C.ENCODE).get_output_details()
+        order = list(enc_outs)  # RawSignature returns outputs in this order
+        self.static = [(int(ins[k]["index"]), order.index(k))
+                       for k in (C.DEC_MEMORY, C.DEC_KEYS, *tr.states)]
+        self.mask_index = int(ins[C.DEC_MASK]["index"])
+        self.mask = np.ascontiguousarray(enc_feed[C.ENC_MASK], np.float32)
+        self.steps = steps
+
+    def __call__(self) -> None:
+        outs = self.enc()
+        w, sub = self.dec.w, self.dec.sub
+        for index, j in self.static:
+            w.SetTensor(index, outs[j], sub)
+        w.SetTensor(self.mask_index, self.mask, sub)
+        for _ in range(self.steps):
+            self.dec()
 
 
 def _feeds(tr: Translator, tokens: np.ndarray) -> tuple[dict, dict]:
@@ -71,28 +112,6 @@ def interleaved(fns: dict[str, tuple[Any, int]], warmup: int, blocks: int = 10) 
         for name, (fn, runs) in fns.items():
             samples[name] += time_calls(fn, max(1, runs // blocks), 0)
     return {name: summarize(s) for name, s in samples.items()}
-
-
-def lean_greedy(tr: Translator, tokens: np.ndarray, steps: int) -> list[int]:
-    """The least Python a batch-1 greedy loop over the runtime's Session can do: encode,
-    then ``steps`` × (decode_step, argmax) — a reference for the runtime's loop overhead."""
-    run = tr.session.run
-    mask = (tokens != 0).astype(np.float32)
-    enc = run(C.ENCODE, {C.ENC_TOKENS: tokens, C.ENC_MASK: mask})
-    feed = {C.DEC_TOKEN: np.full(1, tr.target_tokenizer.BOS_ID, np.int32),
-            C.DEC_MEMORY: enc[C.ENC_MEMORY], C.DEC_KEYS: enc[C.ENC_KEYS], C.DEC_MASK: mask}
-    feed.update((n, enc[n]) for n in tr.states)
-    ids = []
-    for _ in range(steps):
-        out = run(C.DECODE_STEP, feed)
-        for n in tr.states:
-            feed[n] = out[n]
-        log_probs = out[C.DEC_LOG_PROBS]
-        log_probs[0, tr.target_tokenizer.EOS_ID] = -np.inf
-        token = log_probs.argmax(-1).astype(np.int32)
-        feed[C.DEC_TOKEN] = token
-        ids.append(int(token[0]))
-    return ids
 
 
 def _real_translate(tr: Translator, texts: list[str], runs: int) -> dict[str, Any]:
@@ -125,23 +144,31 @@ def measure(path: str, spec: dict[str, Any]) -> dict[str, Any]:
     interp, _ = make_interpreter(tr.artifact.model_bytes, threads, backend)
     raw_enc = RawSignature(interp, C.ENCODE, enc_feed)
     raw_dec = RawSignature(interp, C.DECODE_STEP, dec_feed)
+    interp_min, _ = make_interpreter(tr.artifact.model_bytes, threads, backend)
+    raw_min = RawSignature(interp_min, C.DECODE_STEP, dec_feed, [C.DEC_TOKEN, *tr.states])
+    interp_sent, _ = make_interpreter(tr.artifact.model_bytes, threads, backend)
+    raw_sentence = RawSentence(interp_sent, tr, enc_feed, dec_feed, steps)
     it = iter(range(10**9))
     stats = interleaved({
         "encode_us": (lambda: run(C.ENCODE, enc_feed), runs),
         "decode_step_us": (lambda: run(C.DECODE_STEP, dec_feed), runs),
         "raw_encode_us": (raw_enc, runs), "raw_decode_step_us": (raw_dec, runs),
+        "raw_min_step_us": (raw_min, runs), "raw_sentence_us": (raw_sentence, sent_runs),
         "sentence_us": (lambda: forced_greedy(tr, tokens[next(it) % len(tokens)][None], steps),
                         sent_runs),
-        "lean_sentence_us": (lambda: lean_greedy(tr, tokens[next(it) % len(tokens)][None],
-                                                 steps), sent_runs)}, warmup)
+        "long_sentence_us": (lambda: forced_greedy(tr, tokens[next(it) % len(tokens)][None],
+                                                   LONG * steps), sent_runs)}, warmup)
     out: dict[str, Any] = {"load_ms": load_ms, "steps": steps, "source_len": tr.source_len,
                            "model_bytes": len(tr.artifact.model_bytes),
                            "encode_us": stats["encode_us"],
                            "decode_step_us": stats["decode_step_us"],
                            "sentence_us": stats["sentence_us"],
-                           "lean_sentence_us": stats["lean_sentence_us"],
+                           "long_steps": LONG * steps,
+                           "long_sentence_us": stats["long_sentence_us"],
                            "floor": {"encode_us": stats["raw_encode_us"],
-                                     "decode_step_us": stats["raw_decode_step_us"]}}
+                                     "decode_step_us": stats["raw_decode_step_us"],
+                                     "min_step_us": stats["raw_min_step_us"],
+                                     "sentence_us": stats["raw_sentence_us"]}}
     out["tokens_per_s"] = steps / (out["sentence_us"]["p50"] / 1e6)
     out["translate"] = _real_translate(tr, spec["texts"], sent_runs)
     out["backend"] = tr.session.backend.describe()

@@ -143,25 +143,16 @@ class _Tally:
 def forced_greedy(translator: Any, tokens: np.ndarray, steps: int) -> np.ndarray:
     """Encode ``tokens`` and run exactly ``steps`` greedy steps with ``<eos>`` suppressed.
 
-    Uses the runtime's own stepper and :func:`~edge_attn.runtime.beam.greedy_search`, so the
-    cost is that of ``Translator.translate`` minus tokenization, with a fixed length.
+    Uses the decoding path ``Translator.translate`` takes (the bound batch-1 loop for one
+    sentence, :func:`~edge_attn.runtime.beam.greedy_search` for a batch) with ``min_len =
+    max_len = steps``, so the cost is that of a translation minus tokenization, with a fixed
+    length.
 
     Returns:
         int32[B, steps] the decoded ids.
     """
-    from .beam import greedy_search
-
-    eos = translator.target_tokenizer.EOS_ID
     batch_ids = [[int(t) for t in row if t] for row in tokens]
-    step, state = translator._prepare(batch_ids, "soft", 1)
-
-    def no_eos(tok: np.ndarray, st: dict) -> tuple[np.ndarray, dict, np.ndarray]:
-        log_probs, st, att = step(tok, st)
-        log_probs[:, eos] = -np.inf
-        return log_probs, st, att
-
-    hyps = greedy_search(no_eos, state, len(batch_ids), steps,
-                         translator.target_tokenizer.BOS_ID, eos)
+    hyps = translator._decode(batch_ids, 1, steps, 0.0, "soft", min_len=steps)
     return np.array([h.ids for h in hyps], np.int32)
 
 

@@ -10,13 +10,16 @@ both ai-edge-litert 2.x and tflite-runtime 2.14 (``ResizeInputTensor``, ``Alloca
 
 Every call is stateless (state tensors are passed in and read out), so a lock around one
 call (:meth:`Session.run`) is all the thread-safety needed: calls from several threads may
-interleave step by step and still give the same results.
+interleave step by step and still give the same results. :meth:`Session.bind` holds the lock
+for a whole decode loop instead, so that inputs set once (memory, keys, mask) stay in the
+interpreter's buffers while only token and state change per step.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,9 +73,37 @@ class Signature:
     allocated: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     dequantize: bool = False  # any output a quantized integer tensor (set from outputs)
+    plain: bool = False  # no quantized input or output: arrays pass through unconverted
 
     def __post_init__(self) -> None:
         self.dequantize = any(spec.quantized for spec in self.outputs.values())
+        self.plain = not self.dequantize and not any(
+            spec.quantized for spec in self.inputs.values())
+
+
+@dataclass
+class BoundSignature:
+    """A signature held by :meth:`Session.bind`: the raw wrapper calls of a decode loop.
+
+    Attributes:
+        wrapper: The interpreter wrapper (``SetTensor`` / ``Invoke`` / ``GetTensor``).
+        subgraph: The signature's subgraph index.
+        inputs: Tensor indices of the changing inputs, in bind order.
+        outputs: Tensor indices of the outputs read, in bind order.
+    """
+
+    wrapper: Any
+    subgraph: int
+    inputs: list[int]
+    outputs: list[int]
+
+    def __call__(self, *arrays: np.ndarray) -> list[np.ndarray]:
+        """Set the changing inputs (exact dtype and shape), invoke, return output copies."""
+        w, sub = self.wrapper, self.subgraph
+        for index, arr in zip(self.inputs, arrays):
+            w.SetTensor(index, arr, sub)
+        w.Invoke(sub)
+        return [w.GetTensor(i, sub) for i in self.outputs]
 
 
 class Session:
@@ -91,6 +122,7 @@ class Session:
     def __init__(self, model_bytes: bytes, num_threads: int | None = None,
                  backend: str | None = None) -> None:
         self._lock = threading.Lock()
+        self._binder: int | None = None  # thread id inside bind(), if any
         self.delegate = "xnnpack"
         self._open(model_bytes, num_threads, backend, delegates=True)
         try:
@@ -142,30 +174,12 @@ class Session:
         Raises:
             InputError: Unknown signature, missing/extra inputs, or a wrong rank/static dim.
         """
-        sig = self.signatures.get(name)
-        if sig is None:
-            raise InputError(f"the model has no signature {name!r}")
-        if len(inputs) != len(sig.inputs) or not all(k in inputs for k in sig.inputs):
-            raise InputError(f"signature {name!r} takes inputs {sorted(sig.inputs)}, "
-                             f"got {sorted(inputs)}")
-        arrays = []
-        for k, spec in sig.inputs.items():
-            v = inputs[k]
-            # Fast path (the decode loop): already the right dtype, contiguous, known shape.
-            if not (type(v) is np.ndarray and v.dtype == spec.dtype and v.flags.c_contiguous
-                    and sig.allocated.get(k) == v.shape):
-                v = _prepare(spec, v)
-            arrays.append((k, spec.index, v))
+        sig = self._signature(name)
+        self._check_not_bound()
+        arrays = _arrays(sig, inputs)
         w, sub = self._wrapper, sig.subgraph
         with self._lock:
-            changed = False
-            for k, index, arr in arrays:
-                if sig.allocated.get(k) != arr.shape:
-                    w.ResizeInputTensor(index, np.array(arr.shape, np.int32), False, sub)
-                    sig.allocated[k] = arr.shape
-                    changed = True
-            if changed:
-                w.AllocateTensors(sub)
+            _allocate(w, sig, arrays)
             for _, index, arr in arrays:
                 w.SetTensor(index, arr, sub)
             w.Invoke(sub)
@@ -173,6 +187,67 @@ class Session:
         if sig.dequantize:
             return {k: _dequantize(sig.outputs[k], v) for k, v in raw.items()}
         return raw  # GetTensor returns copies
+
+    def bindable(self, name: str) -> bool:
+        """Whether :meth:`bind` can serve signature ``name``: every input and output is a
+        plain (not quantized) tensor, so arrays pass through without conversion."""
+        return self._signature(name).plain
+
+    @contextmanager
+    def bind(self, name: str, inputs: Mapping[str, np.ndarray], changing: Sequence[str],
+             outputs: Sequence[str]) -> Iterator[BoundSignature]:
+        """Hold the session for a loop of calls to ``name`` in which only some inputs change.
+
+        Sets every input once, then yields a :class:`BoundSignature` whose calls set only the
+        ``changing`` inputs: the interpreter keeps the others in its input buffers (graph
+        inputs are never reused for intermediates), so a decode loop does not copy memory,
+        keys and mask on every step. The session lock is held for the whole block; do not
+        call :meth:`run` on this session inside it.
+
+        Args:
+            name: Signature name (must be :meth:`bindable`).
+            inputs: Every input, by name (initial values of the changing ones).
+            changing: Names of the inputs set again on every call, in call order.
+            outputs: Names of the outputs read, in the order the call returns them.
+
+        Yields:
+            The bound signature.
+
+        Raises:
+            InputError: Unknown names, missing inputs, wrong shapes, or a quantized tensor.
+        """
+        sig = self._signature(name)
+        if not sig.plain:
+            raise InputError(f"signature {name!r} has quantized inputs/outputs; use run()")
+        bad = [k for k in changing if k not in sig.inputs]
+        bad += [k for k in outputs if k not in sig.outputs]
+        if bad:
+            raise InputError(f"signature {name!r} has no tensors {bad}")
+        self._check_not_bound()
+        arrays = _arrays(sig, inputs)
+        w, sub = self._wrapper, sig.subgraph
+        with self._lock:
+            _allocate(w, sig, arrays)
+            for _, index, arr in arrays:
+                w.SetTensor(index, arr, sub)
+            self._binder = threading.get_ident()
+            try:
+                yield BoundSignature(w, sub, [sig.inputs[k].index for k in changing],
+                                     [sig.outputs[k].index for k in outputs])
+            finally:
+                self._binder = None
+
+    def _check_not_bound(self) -> None:
+        """InputError instead of a deadlock when this thread already holds :meth:`bind`."""
+        if self._binder == threading.get_ident():
+            raise InputError("this thread is inside Session.bind(); call the bound signature, "
+                             "not run()/bind(), until the block ends")
+
+    def _signature(self, name: str) -> Signature:
+        sig = self.signatures.get(name)
+        if sig is None:
+            raise InputError(f"the model has no signature {name!r}")
+        return sig
 
     def validate(self, config: Mapping[str, Any], origin: str = "artifact") -> None:
         """Check the config's signatures against the interpreter's; ArtifactError on mismatch.
@@ -196,6 +271,34 @@ class Session:
         if problems:
             raise ArtifactError(f"{origin}: config does not match the model: "
                                 + "; ".join(problems))
+
+
+def _arrays(sig: Signature, inputs: Mapping[str, np.ndarray]) -> list[tuple[str, int, np.ndarray]]:
+    """``(name, tensor index, array)`` for every input of ``sig``, cast and checked."""
+    if len(inputs) != len(sig.inputs) or not all(k in inputs for k in sig.inputs):
+        raise InputError(f"signature {sig.name!r} takes inputs {sorted(sig.inputs)}, "
+                         f"got {sorted(inputs)}")
+    arrays = []
+    for k, spec in sig.inputs.items():
+        v = inputs[k]
+        # Fast path (the decode loop): already the right dtype, contiguous, known shape.
+        if not (type(v) is np.ndarray and v.dtype == spec.dtype and v.flags.c_contiguous
+                and sig.allocated.get(k) == v.shape):
+            v = _prepare(spec, v)
+        arrays.append((k, spec.index, v))
+    return arrays
+
+
+def _allocate(w: Any, sig: Signature, arrays: list[tuple[str, int, np.ndarray]]) -> None:
+    """Resize the inputs whose shape changed and re-allocate (caller holds the lock)."""
+    changed = False
+    for k, index, arr in arrays:
+        if sig.allocated.get(k) != arr.shape:
+            w.ResizeInputTensor(index, np.array(arr.shape, np.int32), False, sig.subgraph)
+            sig.allocated[k] = arr.shape
+            changed = True
+    if changed:
+        w.AllocateTensors(sig.subgraph)
 
 
 def _compare(where: str, declared: Any, actual: dict[str, TensorSpec]) -> list[str]:

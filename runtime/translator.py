@@ -33,6 +33,7 @@ import numpy as np
 from . import constants as C
 from .beam import Hypothesis, State, beam_search, greedy_search, iter_greedy
 from .errors import InputError
+from .fast_greedy import greedy_bound
 from .model import LoadedModel, encode_source
 from .session import Session, state_names
 
@@ -119,6 +120,22 @@ class _Stepper:
         return log_probs, new, att
 
 
+def _no_eos_before(step: _Stepper, eos: int, min_len: int) -> Any:
+    """``step`` with ``<eos>`` forbidden on its first ``min_len`` calls (one call = one step
+    for every row and beam)."""
+    calls = 0
+
+    def wrapped(tokens: np.ndarray, state: State) -> tuple[np.ndarray, State, np.ndarray]:
+        nonlocal calls
+        log_probs, state, att = step(tokens, state)
+        if calls < min_len:
+            log_probs[:, eos] = -np.inf
+        calls += 1
+        return log_probs, state, att
+
+    return wrapped
+
+
 class Translator(LoadedModel):
     """Translate with a seq2seq artifact: greedy, beam search, streaming, attention.
 
@@ -158,12 +175,14 @@ class Translator(LoadedModel):
             raise self._fail(f"log_probs width {width} != target vocabulary size "
                              f"{self.target_tokenizer.vocab_size}")
         self.add_bos, self.add_eos = self._add_specials()
+        self._bindable = self.session.bindable(C.DECODE_STEP)
 
     # -- public API ------------------------------------------------------------------------
 
     def translate(self, texts: str | Sequence[str], beam: int = 1, max_len: int | None = None,
                   length_penalty: float = DEFAULT_LENGTH_PENALTY, attention_mode: str = "soft",
-                  replace_unk: bool = False, batch_size: int = 32) -> list[Translation]:
+                  replace_unk: bool = False, batch_size: int = 32,
+                  min_len: int = 0) -> list[Translation]:
         """Translate one text or a list of texts.
 
         Args:
@@ -174,6 +193,7 @@ class Translator(LoadedModel):
             attention_mode: ``soft``, ``hard`` or ``monotonic`` (module docstring).
             replace_unk: Replace each produced ``<unk>`` by the source token it attends most.
             batch_size: Sentences encoded and decoded together.
+            min_len: Output steps before which ``<eos>`` may not be chosen (0 = none).
 
         Returns:
             One :class:`Translation` per text, in order.
@@ -185,13 +205,16 @@ class Translator(LoadedModel):
         beam, max_len = self._check_options(beam, max_len, length_penalty, attention_mode)
         if batch_size < 1:
             raise InputError(f"batch_size must be >= 1, got {batch_size}")
+        if not isinstance(min_len, int) or not 0 <= min_len <= max_len:
+            raise InputError(f"min_len must be an integer in [0, max_len={max_len}], "
+                             f"got {min_len!r}")
         sources = [encode_source(self.source_tokenizer, t, self.source_len, self.add_bos,
                                  self.add_eos, "source text") for t in items]
         out: list[Translation] = []
         for start in range(0, len(items), batch_size):
             chunk = sources[start:start + batch_size]
             hyps = self._decode([ids for ids, _ in chunk], beam, max_len, length_penalty,
-                                attention_mode)
+                                attention_mode, min_len)
             for text, (_, shown), hyp in zip(items[start:], chunk, hyps):
                 out.append(self._finish(text, shown, hyp, replace_unk))
         return out
@@ -233,9 +256,13 @@ class Translator(LoadedModel):
                              f"{', '.join(ATTENTION_MODES)}")
         return beam, max_len
 
-    def _prepare(self, batch_ids: list[list[int]], mode: str, repeat: int) -> tuple[_Stepper,
-                                                                                   State]:
-        """Encode once for the batch; repeat every row ``repeat`` times for the beams."""
+    def _encode(self, batch_ids: list[list[int]],
+                repeat: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Encode once for the batch; repeat every row ``repeat`` times for the beams.
+
+        Returns:
+            ``(mask f32[B*repeat, S], encode outputs with B*repeat rows)``.
+        """
         tokens = np.zeros((len(batch_ids), self.source_len), np.int32)
         for i, ids in enumerate(batch_ids):
             tokens[i, : len(ids)] = ids
@@ -244,21 +271,45 @@ class Translator(LoadedModel):
         if repeat > 1:
             enc = {k: np.repeat(v, repeat, axis=0) for k, v in enc.items()}
             mask = np.repeat(mask, repeat, axis=0)
+        return mask, enc
+
+    def _prepare(self, batch_ids: list[list[int]], mode: str, repeat: int) -> tuple[_Stepper,
+                                                                                   State]:
+        """The step function and initial state for ``batch_ids`` (encoded here)."""
+        mask, enc = self._encode(batch_ids, repeat)
         step = _Stepper(self.session, self.states, enc[C.ENC_MEMORY], enc[C.ENC_KEYS], mask,
                         mode)
         return step, step.initial(enc)
 
     def _decode(self, batch_ids: list[list[int]], beam: int, max_len: int, alpha: float,
-                mode: str) -> list[Hypothesis]:
+                mode: str, min_len: int = 0) -> list[Hypothesis]:
         bos, eos = self.target_tokenizer.BOS_ID, self.target_tokenizer.EOS_ID
-        step, state = self._prepare(batch_ids, mode, beam)
-        if beam == 1:
-            hyps = greedy_search(step, state, len(batch_ids), max_len, bos, eos, alpha)
+        if beam == 1 and mode == "soft" and len(batch_ids) == 1 and self._bindable:
+            hyps = [self._greedy_one(batch_ids[0], max_len, alpha, min_len)]
         else:
-            hyps = beam_search(step, state, len(batch_ids), beam, max_len, bos, eos, alpha)
+            step, state = self._prepare(batch_ids, mode, beam)
+            if min_len:
+                step = _no_eos_before(step, eos, min_len)
+            if beam == 1:
+                hyps = greedy_search(step, state, len(batch_ids), max_len, bos, eos, alpha)
+            else:
+                hyps = beam_search(step, state, len(batch_ids), beam, max_len, bos, eos,
+                                   alpha)
         for hyp, ids in zip(hyps, batch_ids):
             hyp.attention = hyp.attention[:, : len(ids)]
         return hyps
+
+    def _greedy_one(self, ids: list[int], max_len: int, alpha: float,
+                    min_len: int) -> Hypothesis:
+        """One sentence, greedy, soft attention: the lean loop of :mod:`.fast_greedy`."""
+        mask, enc = self._encode([ids], 1)
+        bos = np.array([self.target_tokenizer.BOS_ID], np.int32)
+        feeds = {C.DEC_TOKEN: bos, C.DEC_MEMORY: enc[C.ENC_MEMORY], C.DEC_KEYS: enc[C.ENC_KEYS],
+                 C.DEC_MASK: mask, **{n: enc[n] for n in self.states}}
+        with self.session.bind(C.DECODE_STEP, feeds, [C.DEC_TOKEN, *self.states],
+                               [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states]) as step:
+            return greedy_bound(step, len(self.states), self.source_len, max_len,
+                                int(bos[0]), self.target_tokenizer.EOS_ID, alpha, min_len)
 
     def _finish(self, text: str, shown: list[str], hyp: Hypothesis,
                 replace_unk: bool) -> Translation:

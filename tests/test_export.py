@@ -80,6 +80,15 @@ def test_every_mode_exports_and_validates(pipeline: dict, tmp_path: Path, ckpt: 
     assert art.quantization == mode and art.validation == report
     key = "token_agreement" if art.kind == "seq2seq" else "label_agreement"
     assert report["metrics"][key] >= (1.0 if mode == "float32" else 0.98)
+    if art.kind == "seq2seq":
+        # one sentence takes the bound loop (static inputs set once, views of the outputs);
+        # a batch takes Session.run with every input on every step: same result, every mode
+        tr = Translator(art)
+        texts = load_examples(load_checkpoint(pipeline[ckpt]), None, "test").texts[:8]
+        batch = tr.translate(texts)
+        for text, b in zip(texts, batch):
+            (one,) = tr.translate(text)
+            assert one.ids == b.ids and one.finished == b.finished, (text, mode)
 
 
 def test_cli_export_json_and_inspect(pipeline: dict, tmp_path: Path) -> None:

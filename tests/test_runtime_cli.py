@@ -53,6 +53,18 @@ def test_translate_stdin_beam_and_modes(cli_main, tiny_artifacts):
     assert len(res.stdout.splitlines()) == 2
 
 
+def test_translate_min_len(cli_main, tiny_artifacts):
+    model = str(tiny_artifacts["seq2seq"])
+    res = _run(cli_main, ["translate", "-m", model, "--min-len", "4", "--max-len", "4", "--json",
+                          "the 3rd of March, 2021"])
+    assert res.exit_code == 0, res.output
+    (out,) = json.loads(res.stdout)
+    assert len(out["ids"]) == 4 and out["finished"] is False
+    res = _runner().invoke(cli_main, ["translate", "-m", model, "--min-len", "9", "--max-len",
+                                      "4", "the 3rd of March, 2021"])
+    assert res.exit_code == 1 and "min_len must be" in res.stderr
+
+
 def test_translate_invalid_utf8_stdin(cli_main, tiny_artifacts):
     res = _runner().invoke(
         cli_main,

@@ -20,6 +20,8 @@ ATTENTION_MODES = ("soft", "hard", "monotonic")  # = runtime.translator.ATTENTIO
               help="Beam width (1 = greedy).")
 @click.option("--max-len", type=click.IntRange(1), default=None,
               help="Maximum output tokens [default: the model's max_target_len].")
+@click.option("--min-len", type=click.IntRange(0), default=0, show_default=True,
+              help="Output tokens before which <eos> may not be chosen.")
 @click.option("--length-penalty", type=click.FloatRange(0.0), default=0.6, show_default=True,
               help="GNMT length penalty alpha for ranking beams (0 = raw log prob).")
 @click.option("--attention", "attention_mode", type=click.Choice(ATTENTION_MODES),
@@ -33,7 +35,7 @@ ATTENTION_MODES = ("soft", "hard", "monotonic")  # = runtime.translator.ATTENTIO
               help="Interpreter backend [default: $EDGE_ATTN_BACKEND or auto].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per sentence).")
 def command(text: tuple[str, ...], model_path: str | None, beam: int, max_len: int | None,
-            length_penalty: float, attention_mode: str, replace_unk: bool,
+            min_len: int, length_penalty: float, attention_mode: str, replace_unk: bool,
             show_attention: bool, plot: str | None, threads: int | None, backend: str | None,
             as_json: bool) -> None:
     """Translate TEXT (or each non-blank line of stdin).
@@ -48,7 +50,8 @@ def command(text: tuple[str, ...], model_path: str | None, beam: int, max_len: i
     with warnings_as_lines():
         results = translator.translate(texts, beam=beam, max_len=max_len,
                                        length_penalty=length_penalty,
-                                       attention_mode=attention_mode, replace_unk=replace_unk)
+                                       attention_mode=attention_mode, replace_unk=replace_unk,
+                                       min_len=min_len)
     if plot:
         for i, r in enumerate(results, start=1):
             plot_attention(r.attention, r.source_tokens, r.tokens, numbered(plot, i, len(results)),

@@ -1,0 +1,129 @@
+"""The bound batch-1 greedy loop (runtime/fast_greedy.py) against the general decode path.
+
+The general path (:func:`~edge_attn.runtime.beam.greedy_search` over ``Session.run``, every
+input set on every step) is checked against Keras elsewhere; here the lean loop, which sets
+memory/keys/mask once and then only token and state, must give the very same hypothesis.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from edge_attn.runtime import constants as C
+from edge_attn.runtime.beam import greedy_search
+from edge_attn.runtime.errors import InputError
+from edge_attn.runtime.model import encode_source
+from edge_attn.runtime.translator import Translator, _no_eos_before
+
+
+@pytest.fixture(scope="module")
+def translator(tiny_artifacts) -> Translator:
+    return Translator(tiny_artifacts["seq2seq"], num_threads=1)
+
+
+@pytest.fixture(scope="module")
+def sources(translator, tiny_artifacts) -> list[list[int]]:
+    tok = translator.source_tokenizer
+    out = []
+    for text in tiny_artifacts["expected"]["seq2seq_greedy"]:
+        if len(tok.encode(text, add_eos=False)) <= translator.source_len:
+            out.append(encode_source(tok, text, translator.source_len, translator.add_bos,
+                                     translator.add_eos)[0])
+    assert len(out) >= 3
+    return out
+
+
+def _general(tr: Translator, ids: list[int], max_len: int, alpha: float, min_len: int):
+    step, state = tr._prepare([ids], "soft", 1)
+    if min_len:
+        step = _no_eos_before(step, tr.target_tokenizer.EOS_ID, min_len)
+    hyp = greedy_search(step, state, 1, max_len, tr.target_tokenizer.BOS_ID,
+                        tr.target_tokenizer.EOS_ID, alpha)[0]
+    hyp.attention = hyp.attention[:, : len(ids)]
+    return hyp
+
+
+def test_translator_uses_the_bound_loop(translator):
+    assert translator._bindable  # float32 inputs/outputs: the lean loop is the one tested
+
+
+@pytest.mark.parametrize("min_len", [0, 2, "max"])
+def test_bound_loop_equals_general_path(translator, sources, min_len):
+    max_len = translator.max_target_len
+    min_len = max_len if min_len == "max" else min_len
+    for ids in sources:
+        fast = translator._decode([ids], 1, max_len, 0.6, "soft", min_len)[0]
+        ref = _general(translator, ids, max_len, 0.6, min_len)
+        assert fast.ids == ref.ids
+        assert fast.score == ref.score and fast.normalized_score == ref.normalized_score
+        assert fast.finished == ref.finished
+        np.testing.assert_array_equal(fast.attention, ref.attention)
+        assert len(fast.ids) >= min_len or fast.finished is False
+
+
+def test_min_len_equal_max_len_forces_every_step(translator):
+    r = translator.translate("the 3rd of March, 2021", max_len=5, min_len=5)[0]
+    assert len(r.ids) == 5 and not r.finished
+    assert translator.target_tokenizer.EOS_ID not in r.ids
+
+
+@pytest.mark.parametrize("min_len", [-1, 99, 1.5])
+def test_bad_min_len_is_an_input_error(translator, min_len):
+    with pytest.raises(InputError, match="min_len"):
+        translator.translate("the 3rd of March, 2021", max_len=10, min_len=min_len)
+
+
+def test_run_inside_bind_is_an_error_not_a_deadlock(translator, sources):
+    mask, enc = translator._encode([sources[0]], 1)
+    feeds = {C.DEC_TOKEN: np.ones(1, np.int32), C.DEC_MEMORY: enc[C.ENC_MEMORY],
+             C.DEC_KEYS: enc[C.ENC_KEYS], C.DEC_MASK: mask,
+             **{n: enc[n] for n in translator.states}}
+    session = translator.session
+    with session.bind(C.DECODE_STEP, feeds, [C.DEC_TOKEN], [C.DEC_LOG_PROBS]) as step:
+        with pytest.raises(InputError, match="inside Session.bind"):
+            session.run(C.DECODE_STEP, feeds)
+        (bound_probs,) = step(np.ones(1, np.int32))
+    np.testing.assert_array_equal(bound_probs, session.run(C.DECODE_STEP, feeds)[C.DEC_LOG_PROBS])
+
+
+def test_bind_rejects_unknown_tensors(translator, sources):
+    mask, enc = translator._encode([sources[0]], 1)
+    feeds = {C.DEC_TOKEN: np.ones(1, np.int32), C.DEC_MEMORY: enc[C.ENC_MEMORY],
+             C.DEC_KEYS: enc[C.ENC_KEYS], C.DEC_MASK: mask,
+             **{n: enc[n] for n in translator.states}}
+    with pytest.raises(InputError, match="no tensors"):
+        with translator.session.bind(C.DECODE_STEP, feeds, ["nope"], [C.DEC_LOG_PROBS]):
+            pass
+    # the failed bind released the lock: a plain run still works
+    assert C.DEC_LOG_PROBS in translator.session.run(C.DECODE_STEP, feeds)
+
+
+def test_threads_mixing_bound_loop_batches_and_beams(translator, tiny_artifacts):
+    texts = [t for t in tiny_artifacts["expected"]["seq2seq_greedy"]
+             if len(translator.source_tokenizer.encode(t, add_eos=False))
+             <= translator.source_len]
+    single = [translator.translate(t)[0].ids for t in texts]
+    beams = [r.ids for r in translator.translate(texts, beam=2)]
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            for _ in range(3):
+                if i % 3 == 0:
+                    assert [translator.translate(t)[0].ids for t in texts] == single
+                elif i % 3 == 1:
+                    assert [r.ids for r in translator.translate(texts)] == single
+                else:
+                    assert [r.ids for r in translator.translate(texts, beam=2)] == beams
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
