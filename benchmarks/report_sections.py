@@ -96,27 +96,28 @@ def floor(r: dict[str, Any]) -> str:
             rows.append([backend, "error: " + fl["error"][:80]] + [""] * 10)
             continue
         rows.append([backend, f(fl["runtime_per_step_us"], ".1f"), f(fl["raw_min_step_us"], ".1f"),
-                     f(fl["headline_ratio"]), f(fl["raw_decode_step_us"], ".1f"),
+                     f(fl["headline_ratio"]), f(fl["headline_ratio_p50"]),
                      f(fl["all_inputs_ratio"]), f(fl["runtime_sentence_us"], ".1f"),
                      f(fl["raw_sentence_us"], ".1f"), f(fl["sentence_ratio"]),
-                     f(fl["step_ratio"]), f(fl["translate_ratio"])])
+                     f(fl["sentence_ratio_p50"]), f(fl["step_ratio"])])
     head = ["backend", "runtime µs per extra step", "raw step µs (token+state)",
-            "ratio (target)", "raw step µs (all inputs)", "ratio vs all-inputs step",
-            "runtime sentence µs", "raw sentence µs", "sentence ratio", "Session.run ÷ raw step",
-            "translate() per step ÷ raw step"]
+            "step ratio (target)", "step ratio, medians", "step ÷ raw all-inputs step",
+            "runtime sentence µs", "raw sentence µs", "sentence ratio",
+            "sentence ratio, medians", "Session.run ÷ raw step"]
     return ("int8 model, batch 1. Raw floor = set inputs, invoke, read every output "
             "(`GetTensor` copies) of the signature's subgraph on a bare interpreter, no "
             "decoding logic; per step either only the inputs a step changes (token, state — "
             "the least any decode loop does; the target's floor) or every input. Runtime = "
             "the path `translate()` takes for one sentence (runtime/fast_greedy.py: memory, "
-            "keys, mask set once per sentence), "
-            "tokenization excluded, forced to a fixed number of steps; its per-step cost is "
-            "the slope between a short and a 4× longer sentence, so encode and per-sentence "
-            "set-up are not spread over the steps. The whole-sentence ratio divides a sentence by "
-            "the same sentence's interpreter work alone on a bare interpreter (encode, static "
-            "inputs once, then the raw steps) — encode and set-up included on both sides. "
+            "keys, mask set once per sentence), tokenization excluded, forced to a fixed "
+            "number of steps; its per-step cost is the slope between a short and a 4× longer "
+            "sentence, so encode and per-sentence set-up are not spread over the steps. The "
+            "sentence ratio divides a whole sentence by the same sentence's interpreter work "
+            "alone on a bare interpreter (encode, static inputs once, the raw steps). "
             "`Session.run` is the general per-call path (beam, hard/monotonic attention, "
-            "batches). All timed interleaved in one process.\n\n" + table(head, rows))
+            "batches). All timed interleaved in one process; µs and ratios from the minimum "
+            "of each timing (noise on a shared machine only adds), with the ratios from the "
+            "medians next to them.\n\n" + table(head, rows))
 
 
 def _fallback(v: dict[str, Any]) -> str:

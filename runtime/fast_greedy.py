@@ -5,7 +5,7 @@ loop serves the common device case — one sentence, soft attention — with wha
 interpreter must do anyway and little else: per step it sets the token and the decoder
 state, invokes, reads log probabilities, attention and the new state, and takes the argmax
 as a Python int. Memory, keys and mask stay in the interpreter's input buffers for the whole
-sentence (:meth:`~edge_attn.runtime.session.Session.bind`). Its result is the same
+sentence (:class:`~edge_attn.runtime.session.Handoff`). Its result is the same
 :class:`~edge_attn.runtime.beam.Hypothesis` ``greedy_search`` returns for that sentence.
 """
 
@@ -41,7 +41,7 @@ def greedy_bound(step: BoundSignature, n_states: int, width: int, max_len: int, 
     token_in, states_in = step.inputs[0], step.inputs[1:]
     logp_out, att_out, states_out = step.outputs[0], step.outputs[1], step.outputs[2:]
     if len(states_in) != n_states or len(states_out) != n_states:
-        raise ValueError("bind decode_step with [token, *states] in and "
+        raise ValueError("decode_step must be bound with [token, *states] in and "
                          "[log_probs, attention, *states] out")
     # Outputs are read with GetTensor (a copy). Views of output buffers would save a copy
     # per tensor, but an output whose shape the graph computes at run time (the dynamic

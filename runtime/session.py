@@ -10,9 +10,9 @@ both ai-edge-litert 2.x and tflite-runtime 2.14 (``ResizeInputTensor``, ``Alloca
 
 Every call is stateless (state tensors are passed in and read out), so a lock around one
 call (:meth:`Session.run`) is all the thread-safety needed: calls from several threads may
-interleave step by step and still give the same results. :meth:`Session.bind` holds the lock
-for a whole decode loop instead, so that inputs set once (memory, keys, mask) stay in the
-interpreter's buffers while only token and state change per step.
+interleave step by step and still give the same results. A :class:`Handoff` holds the lock
+for a whole sentence instead (encode, then the decode loop), so that inputs set once
+(memory, keys, mask) stay in the interpreter's buffers while only token and state change.
 """
 
 from __future__ import annotations
@@ -83,13 +83,13 @@ class Signature:
 
 @dataclass
 class BoundSignature:
-    """A signature held by :meth:`Session.bind`: the raw wrapper calls of a decode loop.
+    """A signature held by a :class:`Handoff` block: the raw wrapper calls of a decode loop.
 
     Attributes:
         wrapper: The interpreter wrapper (``SetTensor`` / ``Invoke`` / ``GetTensor``).
         subgraph: The signature's subgraph index.
-        inputs: Tensor indices of the changing inputs, in bind order.
-        outputs: Tensor indices of the outputs read, in bind order.
+        inputs: Tensor indices of the changing inputs, in the order given to the handoff.
+        outputs: Tensor indices of the outputs read, in the order given to the handoff.
     """
 
     wrapper: Any
@@ -122,7 +122,7 @@ class Session:
     def __init__(self, model_bytes: bytes, num_threads: int | None = None,
                  backend: str | None = None) -> None:
         self._lock = threading.Lock()
-        self._binder: int | None = None  # thread id inside bind(), if any
+        self._binder: int | None = None  # thread id inside a Handoff block, if any
         self.delegate = "xnnpack"
         self._open(model_bytes, num_threads, backend, delegates=True)
         try:
@@ -189,59 +189,32 @@ class Session:
         return raw  # GetTensor returns copies
 
     def bindable(self, name: str) -> bool:
-        """Whether :meth:`bind` can serve signature ``name``: every input and output is a
-        plain (not quantized) tensor, so arrays pass through without conversion."""
+        """Whether signature ``name`` can be part of a :class:`Handoff`: every input and
+        output is a plain (not quantized) tensor, so arrays pass through unconverted."""
         return self._signature(name).plain
 
-    @contextmanager
-    def bind(self, name: str, inputs: Mapping[str, np.ndarray], changing: Sequence[str],
-             outputs: Sequence[str]) -> Iterator[BoundSignature]:
-        """Hold the session for a loop of calls to ``name`` in which only some inputs change.
-
-        Sets every input once, then yields a :class:`BoundSignature` whose calls set only the
-        ``changing`` inputs: the interpreter keeps the others in its input buffers (graph
-        inputs are never reused for intermediates), so a decode loop does not copy memory,
-        keys and mask on every step. The session lock is held for the whole block; do not
-        call :meth:`run` on this session inside it.
+    def handoff(self, first: str, then: str, carry: Sequence[str], changing: Sequence[str],
+                outputs: Sequence[str]) -> Handoff:
+        """Prepare "run ``first`` once, then loop on ``then``" (names checked once, here).
 
         Args:
-            name: Signature name (must be :meth:`bindable`).
-            inputs: Every input, by name (initial values of the changing ones).
-            changing: Names of the inputs set again on every call, in call order.
-            outputs: Names of the outputs read, in the order the call returns them.
-
-        Yields:
-            The bound signature.
+            first: Signature run once per call (e.g. ``encode``).
+            then: Signature looped on (e.g. ``decode_step``).
+            carry: Names that are outputs of ``first`` and inputs of ``then``: handed over
+                inside the interpreter wrapper, never built into dicts.
+            changing: Inputs of ``then`` set again on every loop call, in call order.
+            outputs: Outputs of ``then`` the loop reads, in that order.
 
         Raises:
-            InputError: Unknown names, missing inputs, wrong shapes, or a quantized tensor.
+            InputError: Unknown names or a quantized signature (use :meth:`run`).
         """
-        sig = self._signature(name)
-        if not sig.plain:
-            raise InputError(f"signature {name!r} has quantized inputs/outputs; use run()")
-        bad = [k for k in changing if k not in sig.inputs]
-        bad += [k for k in outputs if k not in sig.outputs]
-        if bad:
-            raise InputError(f"signature {name!r} has no tensors {bad}")
-        self._check_not_bound()
-        arrays = _arrays(sig, inputs)
-        w, sub = self._wrapper, sig.subgraph
-        with self._lock:
-            _allocate(w, sig, arrays)
-            for _, index, arr in arrays:
-                w.SetTensor(index, arr, sub)
-            self._binder = threading.get_ident()
-            try:
-                yield BoundSignature(w, sub, [sig.inputs[k].index for k in changing],
-                                     [sig.outputs[k].index for k in outputs])
-            finally:
-                self._binder = None
+        return Handoff(self, first, then, carry, changing, outputs)
 
     def _check_not_bound(self) -> None:
-        """InputError instead of a deadlock when this thread already holds :meth:`bind`."""
+        """InputError instead of a deadlock when this thread already holds a handoff."""
         if self._binder == threading.get_ident():
-            raise InputError("this thread is inside Session.bind(); call the bound signature, "
-                             "not run()/bind(), until the block ends")
+            raise InputError("this thread is inside a Session handoff; call the bound "
+                             "signature, not run() or another handoff, until the block ends")
 
     def _signature(self, name: str) -> Signature:
         sig = self.signatures.get(name)
@@ -273,14 +246,86 @@ class Session:
                                 + "; ".join(problems))
 
 
-def _arrays(sig: Signature, inputs: Mapping[str, np.ndarray]) -> list[tuple[str, int, np.ndarray]]:
-    """``(name, tensor index, array)`` for every input of ``sig``, cast and checked."""
-    if len(inputs) != len(sig.inputs) or not all(k in inputs for k in sig.inputs):
-        raise InputError(f"signature {sig.name!r} takes inputs {sorted(sig.inputs)}, "
+class Handoff:
+    """``first`` once, then a loop of ``then`` calls that change only some inputs.
+
+    Built by :meth:`Session.handoff`. Calling it (a context manager) holds the session lock,
+    runs ``first``, copies the ``carry`` outputs straight into ``then``'s inputs, sets the
+    other inputs of ``then`` once, and yields a :class:`BoundSignature` whose calls set only
+    the ``changing`` inputs: the interpreter keeps the rest in its input buffers (graph
+    inputs are allocated for the whole run, never reused for intermediates), so a decode loop
+    neither re-copies memory, keys and mask per step nor builds dicts per sentence.
+    """
+
+    def __init__(self, session: Session, first: str, then: str, carry: Sequence[str],
+                 changing: Sequence[str], outputs: Sequence[str]) -> None:
+        self.session = session
+        self.first, self.then = session._signature(first), session._signature(then)
+        for sig in (self.first, self.then):
+            if not sig.plain:
+                raise InputError(f"signature {sig.name!r} has quantized inputs/outputs; "
+                                 "use run()")
+        bad = [f"{first}.{k}" for k in carry if k not in self.first.outputs]
+        bad += [f"{then}.{k}" for k in (*carry, *changing) if k not in self.then.inputs]
+        bad += [f"{then}.{k}" for k in outputs if k not in self.then.outputs]
+        if bad:
+            raise InputError(f"no such tensors: {bad}")
+        self.carry = [(k, self.first.outputs[k].index, self.then.inputs[k].index)
+                      for k in carry]
+        self.rest = [k for k in self.then.inputs if k not in carry]  # given per call
+        self.bound = BoundSignature(session._wrapper, self.then.subgraph,
+                                    [self.then.inputs[k].index for k in changing],
+                                    [self.then.outputs[k].index for k in outputs])
+
+    @contextmanager
+    def __call__(self, first_inputs: Mapping[str, np.ndarray],
+                 then_inputs: Mapping[str, np.ndarray]) -> Iterator[BoundSignature]:
+        """Run ``first`` on ``first_inputs`` and hold ``then`` for a loop.
+
+        Args:
+            first_inputs: Every input of ``first``.
+            then_inputs: Every input of ``then`` that is not carried (initial values of the
+                changing ones included).
+
+        Yields:
+            The bound ``then`` signature (do not call :meth:`Session.run` inside the block).
+
+        Raises:
+            InputError: Missing/extra inputs, wrong dtype/shape, or called inside a block.
+        """
+        s, first, then = self.session, self.first, self.then
+        s._check_not_bound()
+        first_arrays = _arrays(first, first_inputs)
+        given = _arrays(then, then_inputs, self.rest)
+        w = s._wrapper
+        with s._lock:
+            _allocate(w, first, first_arrays)
+            for _, index, arr in first_arrays:
+                w.SetTensor(index, arr, first.subgraph)
+            w.Invoke(first.subgraph)
+            arrays = [(k, i, w.GetTensor(o, first.subgraph)) for k, o, i in self.carry]
+            arrays += given
+            _allocate(w, then, arrays)
+            for _, index, arr in arrays:
+                w.SetTensor(index, arr, then.subgraph)
+            s._binder = threading.get_ident()
+            try:
+                yield self.bound
+            finally:
+                s._binder = None
+
+
+def _arrays(sig: Signature, inputs: Mapping[str, np.ndarray],
+            names: Sequence[str] | None = None) -> list[tuple[str, int, np.ndarray]]:
+    """``(name, tensor index, array)`` for the inputs ``names`` (default: every input) of
+    ``sig``, cast and checked; ``inputs`` must hold exactly those names."""
+    names = list(sig.inputs) if names is None else names
+    if len(inputs) != len(names) or not all(k in inputs for k in names):
+        raise InputError(f"signature {sig.name!r} takes inputs {sorted(names)}, "
                          f"got {sorted(inputs)}")
     arrays = []
-    for k, spec in sig.inputs.items():
-        v = inputs[k]
+    for k in names:
+        spec, v = sig.inputs[k], inputs[k]
         # Fast path (the decode loop): already the right dtype, contiguous, known shape.
         if not (type(v) is np.ndarray and v.dtype == spec.dtype and v.flags.c_contiguous
                 and sig.allocated.get(k) == v.shape):

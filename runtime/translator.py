@@ -175,7 +175,11 @@ class Translator(LoadedModel):
             raise self._fail(f"log_probs width {width} != target vocabulary size "
                              f"{self.target_tokenizer.vocab_size}")
         self.add_bos, self.add_eos = self._add_specials()
-        self._bindable = self.session.bindable(C.DECODE_STEP)
+        self._handoff = None  # float I/O (every export mode): encode → decode loop handoff
+        if self.session.bindable(C.ENCODE) and self.session.bindable(C.DECODE_STEP):
+            self._handoff = self.session.handoff(
+                C.ENCODE, C.DECODE_STEP, [C.ENC_MEMORY, C.ENC_KEYS, *self.states],
+                [C.DEC_TOKEN, *self.states], [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
 
     # -- public API ------------------------------------------------------------------------
 
@@ -284,7 +288,7 @@ class Translator(LoadedModel):
     def _decode(self, batch_ids: list[list[int]], beam: int, max_len: int, alpha: float,
                 mode: str, min_len: int = 0) -> list[Hypothesis]:
         bos, eos = self.target_tokenizer.BOS_ID, self.target_tokenizer.EOS_ID
-        if beam == 1 and mode == "soft" and len(batch_ids) == 1 and self._bindable:
+        if beam == 1 and mode == "soft" and len(batch_ids) == 1 and self._handoff:
             hyps = [self._greedy_one(batch_ids[0], max_len, alpha, min_len)]
         else:
             step, state = self._prepare(batch_ids, mode, beam)
@@ -301,15 +305,16 @@ class Translator(LoadedModel):
 
     def _greedy_one(self, ids: list[int], max_len: int, alpha: float,
                     min_len: int) -> Hypothesis:
-        """One sentence, greedy, soft attention: the lean loop of :mod:`.fast_greedy`."""
-        mask, enc = self._encode([ids], 1)
-        bos = np.array([self.target_tokenizer.BOS_ID], np.int32)
-        feeds = {C.DEC_TOKEN: bos, C.DEC_MEMORY: enc[C.ENC_MEMORY], C.DEC_KEYS: enc[C.ENC_KEYS],
-                 C.DEC_MASK: mask, **{n: enc[n] for n in self.states}}
-        with self.session.bind(C.DECODE_STEP, feeds, [C.DEC_TOKEN, *self.states],
-                               [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states]) as step:
-            return greedy_bound(step, len(self.states), self.source_len, max_len,
-                                int(bos[0]), self.target_tokenizer.EOS_ID, alpha, min_len)
+        """One sentence, greedy, soft attention: encode and the lean loop of
+        :mod:`.fast_greedy` in one :class:`~edge_attn.runtime.session.Handoff` block."""
+        tokens = np.zeros((1, self.source_len), np.int32)
+        tokens[0, : len(ids)] = ids
+        mask = (tokens != self.source_tokenizer.PAD_ID).astype(np.float32)
+        bos, eos = self.target_tokenizer.BOS_ID, self.target_tokenizer.EOS_ID
+        with self._handoff({C.ENC_TOKENS: tokens, C.ENC_MASK: mask},
+                           {C.DEC_MASK: mask, C.DEC_TOKEN: np.array([bos], np.int32)}) as step:
+            return greedy_bound(step, len(self.states), self.source_len, max_len, bos, eos,
+                                alpha, min_len)
 
     def _finish(self, text: str, shown: list[str], hyp: Hypothesis,
                 replace_unk: bool) -> Translation:

@@ -47,7 +47,7 @@ def _general(tr: Translator, ids: list[int], max_len: int, alpha: float, min_len
 
 
 def test_translator_uses_the_bound_loop(translator):
-    assert translator._bindable  # float32 inputs/outputs: the lean loop is the one tested
+    assert translator._handoff is not None  # float I/O: the lean loop is the one tested
 
 
 @pytest.mark.parametrize("min_len", [0, 2, "max"])
@@ -76,29 +76,63 @@ def test_bad_min_len_is_an_input_error(translator, min_len):
         translator.translate("the 3rd of March, 2021", max_len=10, min_len=min_len)
 
 
-def test_run_inside_bind_is_an_error_not_a_deadlock(translator, sources):
-    mask, enc = translator._encode([sources[0]], 1)
-    feeds = {C.DEC_TOKEN: np.ones(1, np.int32), C.DEC_MEMORY: enc[C.ENC_MEMORY],
-             C.DEC_KEYS: enc[C.ENC_KEYS], C.DEC_MASK: mask,
-             **{n: enc[n] for n in translator.states}}
+def _source(translator, ids):
+    tokens = np.zeros((1, translator.source_len), np.int32)
+    tokens[0, : len(ids)] = ids
+    return {C.ENC_TOKENS: tokens, C.ENC_MASK: (tokens != 0).astype(np.float32)}
+
+
+def test_handoff_loop_call_equals_run(translator, sources):
+    enc_in = _source(translator, sources[0])
+    enc = translator.session.run(C.ENCODE, enc_in)
+    token = np.full(1, translator.target_tokenizer.BOS_ID, np.int32)
+    feeds = {C.DEC_TOKEN: token, C.DEC_MEMORY: enc[C.ENC_MEMORY], C.DEC_KEYS: enc[C.ENC_KEYS],
+             C.DEC_MASK: enc_in[C.ENC_MASK], **{n: enc[n] for n in translator.states}}
+    want = translator.session.run(C.DECODE_STEP, feeds)
+    handoff = translator.session.handoff(C.ENCODE, C.DECODE_STEP,
+                                         [C.ENC_MEMORY, C.ENC_KEYS, *translator.states],
+                                         [C.DEC_TOKEN], [C.DEC_LOG_PROBS, C.DEC_ATTENTION])
+    with handoff(enc_in, {C.DEC_TOKEN: token, C.DEC_MASK: enc_in[C.ENC_MASK]}) as step:
+        for _ in range(3):  # the static inputs stay put across calls
+            log_probs, att = step(token)
+            np.testing.assert_array_equal(log_probs, want[C.DEC_LOG_PROBS])
+            np.testing.assert_array_equal(att, want[C.DEC_ATTENTION])
+
+
+def test_run_inside_handoff_is_an_error_not_a_deadlock(translator, sources):
+    enc_in = _source(translator, sources[0])
     session = translator.session
-    with session.bind(C.DECODE_STEP, feeds, [C.DEC_TOKEN], [C.DEC_LOG_PROBS]) as step:
-        with pytest.raises(InputError, match="inside Session.bind"):
-            session.run(C.DECODE_STEP, feeds)
-        (bound_probs,) = step(np.ones(1, np.int32))
-    np.testing.assert_array_equal(bound_probs, session.run(C.DECODE_STEP, feeds)[C.DEC_LOG_PROBS])
+    handoff = session.handoff(C.ENCODE, C.DECODE_STEP, [C.ENC_MEMORY], [C.DEC_TOKEN],
+                              [C.DEC_LOG_PROBS])
+    rest = {C.DEC_TOKEN: np.ones(1, np.int32), C.DEC_MASK: enc_in[C.ENC_MASK],
+            C.DEC_KEYS: np.zeros((1, translator.source_len,
+                                  session.signatures[C.DECODE_STEP].inputs[C.DEC_KEYS].shape[-1]),
+                                 np.float32),
+            **{n: np.zeros((1, session.signatures[C.DECODE_STEP].inputs[n].shape[-1]),
+                           np.float32) for n in translator.states}}
+    with handoff(enc_in, rest):
+        with pytest.raises(InputError, match="inside a Session handoff"):
+            session.run(C.ENCODE, enc_in)
+        with pytest.raises(InputError, match="inside a Session handoff"):
+            with handoff(enc_in, rest):
+                pass
+    assert C.ENC_MEMORY in session.run(C.ENCODE, enc_in)  # the lock was released
 
 
-def test_bind_rejects_unknown_tensors(translator, sources):
-    mask, enc = translator._encode([sources[0]], 1)
-    feeds = {C.DEC_TOKEN: np.ones(1, np.int32), C.DEC_MEMORY: enc[C.ENC_MEMORY],
-             C.DEC_KEYS: enc[C.ENC_KEYS], C.DEC_MASK: mask,
-             **{n: enc[n] for n in translator.states}}
-    with pytest.raises(InputError, match="no tensors"):
-        with translator.session.bind(C.DECODE_STEP, feeds, ["nope"], [C.DEC_LOG_PROBS]):
+def test_handoff_rejects_unknown_or_missing_tensors(translator, sources):
+    session = translator.session
+    with pytest.raises(InputError, match="no such tensors"):
+        session.handoff(C.ENCODE, C.DECODE_STEP, ["nope"], [C.DEC_TOKEN], [C.DEC_LOG_PROBS])
+    with pytest.raises(InputError, match="no signature"):
+        session.handoff(C.ENCODE, "decode", [], [], [])
+    handoff = session.handoff(C.ENCODE, C.DECODE_STEP,
+                              [C.ENC_MEMORY, C.ENC_KEYS, *translator.states], [C.DEC_TOKEN],
+                              [C.DEC_LOG_PROBS])
+    enc_in = _source(translator, sources[0])
+    with pytest.raises(InputError, match="takes inputs"):
+        with handoff(enc_in, {C.DEC_TOKEN: np.ones(1, np.int32)}):  # mask missing
             pass
-    # the failed bind released the lock: a plain run still works
-    assert C.DEC_LOG_PROBS in translator.session.run(C.DECODE_STEP, feeds)
+    assert C.ENC_MEMORY in session.run(C.ENCODE, enc_in)  # nothing left locked
 
 
 def test_threads_mixing_bound_loop_batches_and_beams(translator, tiny_artifacts):
