@@ -260,6 +260,13 @@ class Translator(LoadedModel):
                              f"{', '.join(ATTENTION_MODES)}")
         return beam, max_len
 
+    def _source_batch(self, batch_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """``(tokens int32[B, S], mask f32[B, S])``: the ids right-padded with ``<pad>``."""
+        tokens = np.zeros((len(batch_ids), self.source_len), np.int32)
+        for i, ids in enumerate(batch_ids):
+            tokens[i, : len(ids)] = ids
+        return tokens, (tokens != self.source_tokenizer.PAD_ID).astype(np.float32)
+
     def _encode(self, batch_ids: list[list[int]],
                 repeat: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Encode once for the batch; repeat every row ``repeat`` times for the beams.
@@ -267,10 +274,7 @@ class Translator(LoadedModel):
         Returns:
             ``(mask f32[B*repeat, S], encode outputs with B*repeat rows)``.
         """
-        tokens = np.zeros((len(batch_ids), self.source_len), np.int32)
-        for i, ids in enumerate(batch_ids):
-            tokens[i, : len(ids)] = ids
-        mask = (tokens != self.source_tokenizer.PAD_ID).astype(np.float32)
+        tokens, mask = self._source_batch(batch_ids)
         enc = self.session.run(C.ENCODE, {C.ENC_TOKENS: tokens, C.ENC_MASK: mask})
         if repeat > 1:
             enc = {k: np.repeat(v, repeat, axis=0) for k, v in enc.items()}
@@ -307,9 +311,7 @@ class Translator(LoadedModel):
                     min_len: int) -> Hypothesis:
         """One sentence, greedy, soft attention: encode and the lean loop of
         :mod:`.fast_greedy` in one :class:`~edge_attn.runtime.session.Handoff` block."""
-        tokens = np.zeros((1, self.source_len), np.int32)
-        tokens[0, : len(ids)] = ids
-        mask = (tokens != self.source_tokenizer.PAD_ID).astype(np.float32)
+        tokens, mask = self._source_batch([ids])
         bos, eos = self.target_tokenizer.BOS_ID, self.target_tokenizer.EOS_ID
         with self._handoff({C.ENC_TOKENS: tokens, C.ENC_MASK: mask},
                            {C.DEC_MASK: mask, C.DEC_TOKEN: np.array([bos], np.int32)}) as step:
