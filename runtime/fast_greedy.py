@@ -17,15 +17,14 @@ from .beam import Hypothesis, length_penalty
 from .session import BoundSignature
 
 
-def greedy_bound(step: BoundSignature, n_states: int, width: int, max_len: int, bos: int,
-                 eos: int, alpha: float = 0.0, min_len: int = 0) -> Hypothesis:
+def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: int,
+                 alpha: float = 0.0, min_len: int = 0) -> Hypothesis:
     """Greedy-decode one sentence (batch 1) on a bound ``decode_step``.
 
     Args:
         step: ``decode_step`` bound with changing inputs ``[token, *states]`` and outputs
             ``[log_probs, attention, *states]`` (same state order), batch 1, every other
             input already set.
-        n_states: Number of decoder state tensors.
         width: Source length S (attention width), for the empty result.
         max_len: Maximum decoding steps.
         bos: Start token id.
@@ -40,7 +39,7 @@ def greedy_bound(step: BoundSignature, n_states: int, width: int, max_len: int, 
     w, sub = step.wrapper, step.subgraph
     token_in, states_in = step.inputs[0], step.inputs[1:]
     logp_out, att_out, states_out = step.outputs[0], step.outputs[1], step.outputs[2:]
-    if len(states_in) != n_states or len(states_out) != n_states:
+    if len(states_in) != len(states_out):
         raise ValueError("decode_step must be bound with [token, *states] in and "
                          "[log_probs, attention, *states] out")
     # Outputs are read with GetTensor (a copy). Views of output buffers would save a copy

@@ -188,11 +188,6 @@ class Session:
             return {k: _dequantize(sig.outputs[k], v) for k, v in raw.items()}
         return raw  # GetTensor returns copies
 
-    def bindable(self, name: str) -> bool:
-        """Whether signature ``name`` can be part of a :class:`Handoff`: every input and
-        output is a plain (not quantized) tensor, so arrays pass through unconverted."""
-        return self._signature(name).plain
-
     def handoff(self, first: str, then: str, carry: Sequence[str], changing: Sequence[str],
                 outputs: Sequence[str]) -> Handoff:
         """Prepare "run ``first`` once, then loop on ``then``" (names checked once, here).

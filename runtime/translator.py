@@ -176,7 +176,7 @@ class Translator(LoadedModel):
                              f"{self.target_tokenizer.vocab_size}")
         self.add_bos, self.add_eos = self._add_specials()
         self._handoff = None  # float I/O (every export mode): encode → decode loop handoff
-        if self.session.bindable(C.ENCODE) and self.session.bindable(C.DECODE_STEP):
+        if enc.plain and dec.plain:
             self._handoff = self.session.handoff(
                 C.ENCODE, C.DECODE_STEP, [C.ENC_MEMORY, C.ENC_KEYS, *self.states],
                 [C.DEC_TOKEN, *self.states], [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
@@ -315,8 +315,7 @@ class Translator(LoadedModel):
         bos, eos = self.target_tokenizer.BOS_ID, self.target_tokenizer.EOS_ID
         with self._handoff({C.ENC_TOKENS: tokens, C.ENC_MASK: mask},
                            {C.DEC_MASK: mask, C.DEC_TOKEN: np.array([bos], np.int32)}) as step:
-            return greedy_bound(step, len(self.states), self.source_len, max_len, bos, eos,
-                                alpha, min_len)
+            return greedy_bound(step, self.source_len, max_len, bos, eos, alpha, min_len)
 
     def _finish(self, text: str, shown: list[str], hyp: Hypothesis,
                 replace_unk: bool) -> Translation:
