@@ -12,10 +12,11 @@ from typing import Any
 
 from edge_attn.runtime.errors import ExportError
 
+from .compact import strip_tensor_names
 from .quantization import Mode, QuantConfig
 
 Representative = Callable[[], Iterator[tuple[str, dict[str, Any]]]]
-FORBIDDEN_OPS = ("VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE", "WHILE")
+FORBIDDEN_OPS = ("VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE")
 
 
 def convert(saved_model_dir: str | Path, signatures: list[str], quant: QuantConfig,
@@ -30,7 +31,7 @@ def convert(saved_model_dir: str | Path, signatures: list[str], quant: QuantConf
             ``(signature_key, {input_name: array})`` from real data.
 
     Returns:
-        The TFLite flatbuffer.
+        The TFLite flatbuffer (tensor names stripped, see :mod:`.compact`).
 
     Raises:
         ExportError: Conversion failed, calibration data missing, or forbidden ops present.
@@ -52,16 +53,19 @@ def convert(saved_model_dir: str | Path, signatures: list[str], quant: QuantConf
         if representative is None:
             raise ExportError(f"--quantize {quant.mode.value} needs calibration data")
         conv.representative_dataset = representative
-        ops = (tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if quant.mode is Mode.INT8 else
-               tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8)
-        conv.target_spec.supported_ops = [ops]
+        if quant.mode is Mode.INT8:
+            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        else:  # the 16x8 kernels lack WHILE/LESS/ZEROS_LIKE: those stay float (builtin)
+            conv.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
+                tf.lite.OpsSet.TFLITE_BUILTINS]
     try:
         model = conv.convert()
     except Exception as exc:  # the converter raises ConverterError and plain exceptions
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ExportError(f"TFLite conversion ({quant.mode.value}) failed: {first}") from None
     check_ops(model)
-    return model
+    return strip_tensor_names(model)
 
 
 def op_names(model: bytes) -> set[str]:

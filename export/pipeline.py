@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from edge_attn.runtime.artifact import sha256_hex
-from edge_attn.runtime.constants import TABULAR_CLASSIFIER
-from edge_attn.runtime.errors import ArtifactError, ExportError
+from edge_attn.runtime.errors import ArtifactError
 
 from .calibrate import representative_dataset
 from .convert import convert
 from .examples import load_examples
+from .lowering import INT16X8_CALLS, TFLITE_CALLS
 from .quantization import Mode, quant_config
 from .trace import trace
 from .validate import validate
@@ -58,12 +58,6 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
         raise ArtifactError(f"--calibration-samples must be positive, got {calibration_samples}")
     ckpt = load_checkpoint(checkpoint_dir)
     kind = ckpt.config["kind"]
-    if quant.mode is Mode.INT16X8 and kind != TABULAR_CLASSIFIER:
-        # The 16x8 quantizer demands min/max for the int32 token inputs and fails
-        # (tensorflow/tensorflow#60799, tensorflow/model-optimization#1090, still in TF 2.21).
-        raise ExportError("int16x8 is not supported for models with token-id inputs "
-                          f"({kind}): the TFLite 16x8 quantizer cannot calibrate int32 "
-                          "inputs; use int8 or dynamic")
     rep = None
     if quant.calibrate:
         cal = load_examples(ckpt, calibration_data, "validation")
@@ -77,7 +71,8 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
 
         rep = representative_dataset(ckpt.model, kind, cal, calibration_samples, tick)
     with tempfile.TemporaryDirectory(prefix="edge-attn-export-") as tmp:
-        signatures = trace(ckpt.model, kind, Path(tmp) / "saved_model")
+        calls = INT16X8_CALLS if quant.mode is Mode.INT16X8 else TFLITE_CALLS
+        signatures = trace(ckpt.model, kind, Path(tmp) / "saved_model", calls)
         model_bytes = convert(Path(tmp) / "saved_model", signatures, quant, rep)
     artifact = build_artifact(ckpt, model_bytes, quant)
     if validate_model:

@@ -21,6 +21,17 @@ from edge_attn.training.greedy import keras_greedy
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 
 
+def _tensor_types(model: bytes) -> dict[str, int]:
+    """How many tensors of each type a TFLite flatbuffer holds (all subgraphs)."""
+    from collections import Counter
+
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    names = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+    m = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    return Counter(names[t.type] for g in m.subgraphs for t in g.tensors)
+
+
 def _run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -47,10 +58,30 @@ def test_int8_agreement_and_size(pipeline: dict) -> None:
     assert same / total >= 0.98
     fp32 = read_artifact(pipeline["dates-float32"]).model_bytes
     int8 = read_artifact(pipeline["dates-int8"]).model_bytes
-    # The tiny fixture's graph overhead (unrolled encoder) is a large share of its bytes, so
-    # its ratio (0.60) is far from the weights' 0.25; the demo model's ratio is in the
-    # benchmarks. Sizes are deterministic, so this bound cannot flake.
-    assert len(int8) < 0.65 * len(fp32)
+    # The tiny fixture (units 48, 47k weights) carries ~30 KB of graph structure in either
+    # mode, so its ratio (0.37 with the WHILE-loop encoder; 0.60 unrolled) stays above the
+    # weights' 0.26; the benchmark models' ratios (≤ 0.30) are in the benchmarks. Sizes are
+    # deterministic, so this bound cannot flake.
+    assert len(int8) < 0.40 * len(fp32)
+
+
+def test_int8_size_ratio_of_the_benchmark_dates_model(tmp_path: Path) -> None:
+    """int8 ≤ 0.30 × float32 for a date model of the benchmark's size (units 128, embed 64).
+
+    File sizes depend on the architecture and vocabulary, not on the weights' values, so one
+    short epoch is enough; the int8 export skips validation (an undertrained model may fail
+    it), the float32 one validates.
+    """
+    from edge_attn.export.pipeline import NoValidationWarning
+    from edge_attn.training import TrainOptions, train
+
+    ckpt = tmp_path / "ckpt"
+    train(TrainOptions(kind="seq2seq", task="dates", examples=3000, epochs=1, units=128,
+                       embed_dim=64, out=str(ckpt), verbose=0))
+    fp32 = export(ckpt, tmp_path / "f.eatt", "float32")
+    with pytest.warns(NoValidationWarning):
+        int8 = export(ckpt, tmp_path / "i.eatt", "int8", validate_model=False)
+    assert int8["bytes"] <= 0.30 * fp32["bytes"], (int8["bytes"], fp32["bytes"])
 
 
 @pytest.mark.parametrize("name", ["dates-float32", "dates-int8", "text-int8", "tabular-int8"])
@@ -68,11 +99,6 @@ def test_only_builtin_ops_and_frozen_weights(pipeline: dict, name: str) -> None:
 @pytest.mark.parametrize("ckpt", ["dates_ckpt", "lstm_ckpt", "text_ckpt", "tabular_ckpt"])
 def test_every_mode_exports_and_validates(pipeline: dict, tmp_path: Path, ckpt: str,
                                           mode: str) -> None:
-    if mode == "int16x8" and ckpt != "tabular_ckpt":
-        with pytest.raises(ExportError, match="int16x8 is not supported for models with token"):
-            export(pipeline[ckpt], tmp_path / "m.eatt", mode)
-        assert not (tmp_path / "m.eatt").exists()
-        return
     summary = export(pipeline[ckpt], tmp_path / "m.eatt", mode)
     report = summary["validation"]
     assert report["passed"], report["mismatches"]
@@ -80,6 +106,8 @@ def test_every_mode_exports_and_validates(pipeline: dict, tmp_path: Path, ckpt: 
     assert art.quantization == mode and art.validation == report
     key = "token_agreement" if art.kind == "seq2seq" else "label_agreement"
     assert report["metrics"][key] >= (1.0 if mode == "float32" else 0.98)
+    if mode == "int16x8":  # really 16-bit activations, not an all-float fallback
+        assert _tensor_types(art.model_bytes)["INT16"] >= 5
     if art.kind == "seq2seq":
         # one sentence takes the bound loop (static inputs set once, views of the outputs);
         # a batch takes Session.run with every input on every step: same result, every mode

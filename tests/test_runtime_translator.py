@@ -77,7 +77,8 @@ def test_beam_one_is_greedy_and_beam_four_scores_at_least_greedy(translator, pro
     assert [g.ids for g in greedy] == [b.ids for b in beam1]
     beam4 = translator.translate(texts, beam=4, length_penalty=0.0)
     for g, b in zip(greedy, beam4):
-        assert b.score >= g.score - 1e-6
+        # batch-of-4 and batch-of-1 invocations round differently (~1e-6 on a log prob)
+        assert b.score >= g.score - 1e-5
         assert b.attention.shape == (len(b.ids), len(b.source_tokens))
 
 

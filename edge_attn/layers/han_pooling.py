@@ -50,9 +50,10 @@ class AttentionPooling(keras.layers.Layer):
 
     def call(self, h: Any, mask: Any = None) -> tuple[Any, Any]:
         hidden = ops.tanh(ops.matmul(h, self.kernel) + self.bias)  # [B, S, U]
-        scores = ops.sum(hidden * self.context, axis=-1)  # [B, S]
+        # matmuls, not sums of products: TFLite's int16 SUM kernel is inaccurate (int16x8)
+        scores = ops.squeeze(ops.matmul(hidden, ops.expand_dims(self.context, -1)), -1)  # [B, S]
         weights = masked_softmax(scores, mask, axis=-1)
-        pooled = ops.sum(ops.expand_dims(weights, -1) * h, axis=1)
+        pooled = ops.squeeze(ops.matmul(ops.expand_dims(weights, 1), h), 1)  # [B, H]
         return pooled, weights
 
     def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:

@@ -86,7 +86,8 @@ class LocalAttentionScore(GeneralScore):
             length = ops.cast(ops.shape(keys)[1], dtype)
         else:
             length = ops.sum(ops.cast(mask, dtype), axis=1, keepdims=True)
-        gate = ops.sum(ops.tanh(ops.matmul(query, self.w_p)) * self.v_p, axis=-1)
+        gate = ops.squeeze(ops.matmul(ops.tanh(ops.matmul(query, self.w_p)),
+                                      ops.expand_dims(self.v_p, -1)), -1)
         return length * ops.sigmoid(gate)
 
     def attention_weights(

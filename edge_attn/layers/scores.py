@@ -33,7 +33,8 @@ def _dot(query: Any, keys: Any) -> Any:
 def _tanh_score(query_proj: Any, keys: Any, v: Any) -> Any:
     """``v . tanh(query_proj[:, t] + keys[:, s])`` for every (t, s): ``[B, T, S]``."""
     hidden = ops.tanh(ops.expand_dims(query_proj, 2) + ops.expand_dims(keys, 1))
-    return ops.sum(hidden * v, axis=-1)
+    # a matmul, not sum(hidden * v): TFLite's int16 SUM kernel is off by up to half the range
+    return ops.squeeze(ops.matmul(hidden, ops.expand_dims(v, -1)), -1)
 
 
 @_REGISTER

@@ -9,6 +9,7 @@ from keras import ops
 
 from edge_attn.layers import GlobalAttention
 from edge_attn.layers.registry import canonical_name
+from edge_attn.models.layer_calls import KERAS_CALLS, LayerCalls
 from edge_attn.runtime.errors import InputError
 
 CELLS = ("gru", "lstm")
@@ -40,7 +41,7 @@ class Seq2Seq(keras.Model):
     ``score`` is any registered attention score (dot, general, concat, additive = Bahdanau,
     location, local-p, local-m). Everything that depends only on the encoder (e.g. Bahdanau's
     W₂·h̄) is computed once in :meth:`encode` and passed to every :meth:`step` as ``keys``.
-    The encoder is unrolled over a fixed padded length S so the export has no WHILE loops.
+    The encoder runs over a fixed padded length S (export lowers it to one TFLite loop).
 
     Shapes: B batch, S source length (fixed ``max_source_len``), T target steps, H ``units``,
     V target vocabulary.
@@ -82,7 +83,7 @@ class Seq2Seq(keras.Model):
         self.uses_position = canonical_name(attention) == "local-m"
         enc_units = units // 2 if bidirectional else units
         rnn_cls = keras.layers.GRU if cell == "gru" else keras.layers.LSTM
-        rnn = rnn_cls(enc_units, return_sequences=True, return_state=True, unroll=True)
+        rnn = rnn_cls(enc_units, return_sequences=True, return_state=True)
         self.encoder = keras.layers.Bidirectional(rnn, name="encoder") if bidirectional else rnn
         self.source_embedding = keras.layers.Embedding(source_vocab, embed_dim, name="src_emb")
         self.target_embedding = keras.layers.Embedding(target_vocab, embed_dim, name="tgt_emb")
@@ -97,19 +98,20 @@ class Seq2Seq(keras.Model):
         names = ["state_h"] if self.hp["cell"] == "gru" else ["state_h", "state_c"]
         return names + (["state_position"] if self.uses_position else [])
 
-    def encode(self, tokens, mask):
+    def encode(self, tokens, mask, calls: LayerCalls = KERAS_CALLS):
         """Encode a padded batch once.
 
         Args:
             tokens: int32 [B, S] source ids (0 = padding).
             mask: float32 [B, S], 1 for real tokens.
+            calls: How the embedding and the encoder are applied (export lowers them).
 
         Returns:
             ``(memory [B,S,H], keys [B,S,K], states)`` with ``states`` a list matching
             :attr:`state_names` (the decoder's initial state).
         """
-        x = self.source_embedding(tokens)
-        outs = self.encoder(x, mask=ops.cast(mask, "bool"))
+        x = calls.embed(self.source_embedding, tokens)
+        outs = calls.recur(self.encoder, x, ops.cast(mask, "bool"))
         memory, finals = outs[0], list(outs[1:])
         if self.hp["cell"] == "gru":
             states = [ops.concatenate(finals, -1) if len(finals) == 2 else finals[0]]
@@ -122,7 +124,7 @@ class Seq2Seq(keras.Model):
             states.append(ops.zeros_like(states[0][:, :1]))
         return memory, self.attention.precompute(memory), states
 
-    def step(self, prev_token, states, memory, keys, mask):
+    def step(self, prev_token, states, memory, keys, mask, calls: LayerCalls = KERAS_CALLS):
         """One decoder step, shared by training (looped) and export (one call).
 
         Args:
@@ -131,12 +133,13 @@ class Seq2Seq(keras.Model):
             memory: [B, S, H] encoder outputs.
             keys: [B, S, K] precomputed attention keys.
             mask: float32 [B, S] source mask.
+            calls: How the target embedding is applied (export lowers it).
 
         Returns:
             ``(logits [B, V], new_states, attention [B, S])``.
         """
         rnn_states = states[:-1] if self.uses_position else states
-        emb = self.target_embedding(prev_token)
+        emb = calls.embed(self.target_embedding, prev_token)
         out, new_rnn = self.cell(emb, rnn_states[0] if len(rnn_states) == 1 else rnn_states)
         new_rnn = list(new_rnn) if isinstance(new_rnn, (list, tuple)) else [new_rnn]
         positions = states[-1] if self.uses_position else None

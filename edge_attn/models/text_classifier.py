@@ -8,6 +8,7 @@ import keras
 from keras import ops
 
 from edge_attn.layers import AttentionPooling
+from edge_attn.models.layer_calls import KERAS_CALLS, LayerCalls
 from edge_attn.runtime.errors import InputError
 
 
@@ -16,7 +17,7 @@ class TextClassifier(keras.Model):
     """Word-level attention classifier after Yang et al. 2016 (Hierarchical Attention Networks).
 
     u_s = tanh(W h_s + b);  α_s = softmax_s(u_sᵀ u_w) over real tokens;  v = Σ_s α_s h_s;
-    p = softmax(W_c v). The biGRU is unrolled over the fixed padded length S.
+    p = softmax(W_c v). The biGRU runs over the fixed padded length S.
 
     Shapes: B batch, S ``max_len``, H ``units``, C classes.
 
@@ -42,21 +43,24 @@ class TextClassifier(keras.Model):
                        units=units, embed_dim=embed_dim, attention_units=attention_units)
         self.embedding = keras.layers.Embedding(vocab_size, embed_dim, name="emb")
         self.encoder = keras.layers.Bidirectional(
-            keras.layers.GRU(units // 2, return_sequences=True, unroll=True), name="encoder")
+            keras.layers.GRU(units // 2, return_sequences=True), name="encoder")
         self.pool = AttentionPooling(attention_units, name="pool")
         self.out = keras.layers.Dense(num_classes, activation="softmax", name="out")
 
-    def classify(self, tokens):
+    def classify(self, tokens, calls: LayerCalls = KERAS_CALLS):
         """Probabilities and token attention.
 
         Args:
             tokens: int32 [B, S] ids, 0 = padding.
+            calls: How the embedding and the encoder are applied (export lowers them).
 
         Returns:
             ``(probs [B, C], attention [B, S])``; attention is 0 on padding.
         """
-        mask = ops.cast(ops.not_equal(tokens, 0), "float32")
-        h = self.encoder(self.embedding(tokens), mask=ops.cast(mask, "bool"))
+        # tokens != 0 as a cast: no int32 compare in the graph (the 16x8 quantizer wants ranges
+        # for every int32 tensor that feeds a comparison)
+        mask = ops.cast(ops.cast(tokens, "bool"), "float32")
+        h = calls.recur(self.encoder, calls.embed(self.embedding, tokens), ops.cast(mask, "bool"))
         pooled, weights = self.pool(h, mask=mask)
         return self.out(pooled), weights
 

@@ -1,0 +1,36 @@
+"""The layer calls export traces: the same functions as Keras, as a smaller TFLite graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge_attn.models.layer_calls import LayerCalls
+
+from .rnn_loop import run_recurrent
+
+
+class TFLiteCalls(LayerCalls):
+    """Embedding as a plain gather, recurrences as one WHILE loop (see :mod:`.rnn_loop`).
+
+    Keras's embedding maps negative ids with LESS/ADD/SELECT on the int32 ids; the runtime
+    never feeds negative ids (it validates them), and those int32 ops are what the 16x8
+    quantizer asks calibration ranges for.
+
+    Args:
+        float_counter: Count loop steps in float32 (needed by the int16x8 quantizer).
+    """
+
+    def __init__(self, float_counter: bool = False) -> None:
+        self.float_counter = float_counter
+
+    def embed(self, layer: Any, ids: Any) -> Any:
+        import tensorflow as tf
+
+        return tf.gather(layer.embeddings, ids)
+
+    def recur(self, layer: Any, x: Any, mask: Any) -> Any:
+        return run_recurrent(layer, x, mask, self.float_counter)
+
+
+TFLITE_CALLS = TFLiteCalls()
+INT16X8_CALLS = TFLiteCalls(float_counter=True)
