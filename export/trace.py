@@ -4,7 +4,7 @@ Keras 3 layers held by a plain ``tf.Module`` are not tracked (the converter then
 VAR_HANDLE ops and the weights are not frozen), so the model is tracked by
 ``keras.export.ExportArchive`` and every signature is an endpoint with fixed tensor names.
 Embeddings and recurrences are traced with :data:`.lowering.TFLITE_CALLS` (one WHILE loop
-per recurrent direction instead of S unrolled steps).
+for the encoder, both directions together, instead of S unrolled steps).
 """
 
 from __future__ import annotations
