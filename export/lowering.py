@@ -12,12 +12,13 @@ from .rnn_loop import run_recurrent
 class TFLiteCalls(LayerCalls):
     """Embedding as a plain gather, recurrences as one WHILE loop (see :mod:`.rnn_loop`).
 
-    Keras's embedding maps negative ids with LESS/ADD/SELECT on the int32 ids; the runtime
-    never feeds negative ids (it validates them), and those int32 ops are what the 16x8
-    quantizer asks calibration ranges for.
+    Keras's embedding maps negative ids with LESS/ADD/SELECT on the int32 ids; those int32
+    ops are what the 16x8 quantizer asks calibration ranges for. The runtime's ids come from
+    its tokenizers; an id outside [0, V) fed to ``Session.run`` is an ``InputError``.
 
     Args:
-        float_counter: Count loop steps in float32 (needed by the int16x8 quantizer).
+        float_counter: Count loop steps in float32 (needed by the int16x8 quantizer; int8
+            would quantize a float counter, so the other modes keep it int32).
     """
 
     def __init__(self, float_counter: bool = False) -> None:

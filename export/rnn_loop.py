@@ -1,9 +1,10 @@
 """A Keras GRU/LSTM (or a Bidirectional of one) over a masked sequence as one TFLite WHILE loop.
 
-Keras unrolls the recurrence over the S padded steps; every unrolled step adds ~20 operators
-and their tensors (with quantization parameters in int8) to the flatbuffer, which dominated
-the size of small quantized models. Here the input projection of all steps is one matmul
-and the recurrence is a ``tf.while_loop`` whose body is converted once.
+Unrolled over the S padded steps, every step added ~20 operators and their tensors (with
+quantization parameters in int8) to the flatbuffer, which dominated the size of small
+quantized models; Keras's own loop converts to a WHILE the int8 calibrator crashes on. Here
+the input projection of all steps is one matmul and the recurrence is a ``tf.while_loop``
+whose body is converted once.
 
 A Bidirectional layer runs as *one* loop over a cell of 2U units whose state is
 ``[h_fwd, h_bwd]``: the recurrent matrix is block-diagonal, gate columns are interleaved per

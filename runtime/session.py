@@ -172,7 +172,8 @@ class Session:
             Output name → a copy of the output array.
 
         Raises:
-            InputError: Unknown signature, missing/extra inputs, or a wrong rank/static dim.
+            InputError: Unknown signature, missing/extra inputs, a wrong rank/static dim, or
+                values a kernel rejects (e.g. a token id outside the vocabulary).
         """
         sig = self._signature(name)
         self._check_not_bound()
@@ -182,7 +183,11 @@ class Session:
             _allocate(w, sig, arrays)
             for _, index, arr in arrays:
                 w.SetTensor(index, arr, sub)
-            w.Invoke(sub)
+            try:
+                w.Invoke(sub)
+            except RuntimeError as exc:  # a kernel check, e.g. a token id outside the table
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "failed"
+                raise InputError(f"signature {name!r} rejected its inputs: {detail}") from None
             raw = {k: w.GetTensor(spec.index, sub) for k, spec in sig.outputs.items()}
         if sig.dequantize:
             return {k: _dequantize(sig.outputs[k], v) for k, v in raw.items()}

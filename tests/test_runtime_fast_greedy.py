@@ -161,3 +161,15 @@ def test_threads_mixing_bound_loop_batches_and_beams(translator, tiny_artifacts)
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+@pytest.mark.parametrize("bad_id", [-1, 10**6])
+def test_run_rejects_token_ids_outside_the_vocabulary(translator, bad_id: int) -> None:
+    session, s_len = translator.session, translator.source_len
+    tokens = np.full((1, s_len), bad_id, np.int32)
+    with pytest.raises(InputError, match="encode.*rejected its inputs"):
+        session.run(C.ENCODE, {C.ENC_TOKENS: tokens, C.ENC_MASK: np.ones((1, s_len), "f4")})
+    # the session stays usable
+    ok = session.run(C.ENCODE, {C.ENC_TOKENS: np.ones((1, s_len), np.int32),
+                                C.ENC_MASK: np.ones((1, s_len), "f4")})
+    assert np.isfinite(ok[C.ENC_MEMORY]).all()
