@@ -21,8 +21,11 @@ from common import DATA, MODES, ROOT, read_json, write_json
 MODEL_REVISION = 2
 
 
-def train_cached(out: Path, name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Train ``name`` (TrainOptions fields in ``options``) unless cached; the summary."""
+def train_cached(out: Path, name: str, options: dict[str, Any],
+                 verbose: int = 0) -> dict[str, Any]:
+    """Train ``name`` (TrainOptions fields in ``options``) unless cached; the summary.
+
+    ``verbose`` is Keras's (2: one line per epoch) and is not part of the cache key."""
     ckpt = out / f"{name}-ckpt"
     record = out / f"{name}-train.json"
     cached = read_json(record)
@@ -32,7 +35,7 @@ def train_cached(out: Path, name: str, options: dict[str, Any]) -> dict[str, Any
         return dict(cached["summary"], cached=True)
     from edge_attn.training import TrainOptions, train
 
-    summary = train(TrainOptions(out=str(ckpt), verbose=0, force=True, **options))
+    summary = train(TrainOptions(out=str(ckpt), verbose=verbose, force=True, **options))
     write_json(record, {"options": options, "model_revision": MODEL_REVISION,
                         "summary": summary})
     return dict(summary, cached=False)

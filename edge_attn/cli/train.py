@@ -28,6 +28,10 @@ KINDS = ("seq2seq", "text-classifier", "tabular-classifier")
 @click.option("--patience", default=2, show_default=True, type=int, help="Early stopping.")
 @click.option("--tokenizer", default="word", show_default=True,
               type=click.Choice(["word", "sentencepiece"]))
+@click.option("--case", default="auto", show_default=True,
+              type=click.Choice(["auto", "keep", "lower"]),
+              help="Letter case of the vocabularies: auto keeps case for sentencepiece "
+                   "(cased output) and lowercases word vocabularies.")
 @click.option("--max-vocab", type=int, help="Vocabulary cap (sentencepiece: its size).")
 @click.option("--max-target-vocab", type=int,
               help="Target vocabulary cap (rarer words become <unk>; see --replace-unk).")

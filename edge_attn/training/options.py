@@ -8,6 +8,7 @@ from typing import Any
 from edge_attn.runtime.errors import InputError, UnknownChoiceError
 
 KINDS = ("seq2seq", "text-classifier", "tabular-classifier")
+CASES = ("auto", "keep", "lower")
 
 
 @dataclass
@@ -36,6 +37,7 @@ class TrainOptions:
     max_vocab: int | None = None
     max_target_vocab: int | None = None
     tokenizer: str = "word"
+    case: str = "auto"
     bidirectional: bool = True
     force: bool = False
     verbose: int = 1
@@ -54,6 +56,8 @@ class TrainOptions:
             raise InputError(f"--examples must be at least 10, got {self.examples}")
         if self.tokenizer not in ("word", "sentencepiece"):
             raise UnknownChoiceError("tokenizer", self.tokenizer, ("word", "sentencepiece"))
+        if self.case not in CASES:
+            raise UnknownChoiceError("case", self.case, CASES)
         if self.kind == "seq2seq":
             from edge_attn.layers.registry import canonical_name
             from edge_attn.models.seq2seq import CELLS
@@ -61,6 +65,14 @@ class TrainOptions:
             canonical_name(self.attention)  # raises UnknownChoiceError listing the scores
             if self.cell not in CELLS:
                 raise UnknownChoiceError("cell", self.cell, CELLS)
+
+    @property
+    def lowercase(self) -> bool:
+        """Whether tokenizers lowercase: ``auto`` keeps case for SentencePiece (real-data
+        translation output is then cased) and lowercases word vocabularies (smaller)."""
+        if self.case == "auto":
+            return self.tokenizer == "word"
+        return self.case == "lower"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

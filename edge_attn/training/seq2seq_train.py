@@ -37,13 +37,14 @@ def _tokenizers(opts: TrainOptions, train: list[tuple[str, str]]):
     if opts.tokenizer == "sentencepiece":
         size = opts.max_vocab or 1000
         return (SentencePieceTokenizer.train([s for s, _ in train], vocab_size=size,
-                                             seed=opts.seed),
+                                             seed=opts.seed, lowercase=opts.lowercase),
                 SentencePieceTokenizer.train([t for _, t in train], vocab_size=size,
-                                             seed=opts.seed))
+                                             seed=opts.seed, lowercase=opts.lowercase))
     return (WordTokenizer.build([s for s, _ in train], min_freq=opts.min_freq,
-                                max_size=opts.max_vocab),
+                                max_size=opts.max_vocab, lowercase=opts.lowercase),
             WordTokenizer.build([t for _, t in train], min_freq=opts.min_freq,
-                                max_size=opts.max_target_vocab or opts.max_vocab))
+                                max_size=opts.max_target_vocab or opts.max_vocab,
+                                lowercase=opts.lowercase))
 
 
 def train_seq2seq(opts: TrainOptions) -> dict[str, Any]:
