@@ -134,8 +134,8 @@ def beam_search(step: StepFn, state: State, n: int, width: int, max_len: int, bo
         new_scores = np.full((n, k), -np.inf)
         next_tok = np.full((n, k), eos, np.int32)
         last = t == max_len - 1
-        for s in np.flatnonzero(~done):
-            top = np.argsort(-cand[s], kind="stable")[: 2 * k]
+        live = np.flatnonzero(~done)
+        for s, top in zip(live, top_candidates(cand[live], 2 * k)):
             alive = 0
             for c in top:
                 value = cand[s, c]
@@ -170,6 +170,35 @@ def beam_search(step: StepFn, state: State, n: int, width: int, max_len: int, bo
     return [max(f, key=lambda h: h.normalized_score) if f
             else Hypothesis([], float("-inf"), float("-inf"), np.zeros((0, width_s)), False)
             for f in final]
+
+
+def top_candidates(cand: np.ndarray, m: int) -> np.ndarray:
+    """The ``m`` best columns of every row, best first, without sorting the whole row.
+
+    Equal to ``np.argsort(-cand, kind="stable")[:, :m]`` (ties: lower index first), computed
+    by one partial selection (``np.partition``) over each row plus a sort of ``m`` values:
+    with a beam of K over a vocabulary of V the rows hold K·V candidates and ``m`` = 2K.
+
+    Args:
+        cand: f[N, C] candidate scores (``-inf`` allowed).
+        m: How many to keep per row (clipped to C).
+
+    Returns:
+        int64[N, min(m, C)] column indices.
+    """
+    n, c = cand.shape
+    m = min(m, c)
+    if m == c:
+        return np.argsort(-cand, axis=1, kind="stable")
+    neg = -cand
+    kth = np.partition(neg, m - 1, axis=1)[:, m - 1 : m]  # the m-th best score, negated
+    out = np.empty((n, m), np.int64)
+    for i in range(n):
+        better = np.flatnonzero(neg[i] < kth[i])
+        tied = np.flatnonzero(neg[i] == kth[i])[: m - len(better)]
+        pick = np.concatenate([better, tied])
+        out[i] = pick[np.lexsort((pick, neg[i, pick]))]
+    return out
 
 
 def _hyp(ids: np.ndarray, score: float, steps: int, att: np.ndarray, finished: bool,

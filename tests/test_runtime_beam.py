@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_attn.runtime.beam import beam_search, greedy_search, length_penalty
+from edge_attn.runtime.beam import beam_search, greedy_search, length_penalty, top_candidates
 
 BOS, EOS = 2, 3
 V, S = 6, 3
@@ -80,3 +80,59 @@ def test_length_penalty():
     assert length_penalty(7, 0.0) == 1.0
     assert length_penalty(1, 1.0) == 1.0
     assert length_penalty(13, 0.5) == 3 ** 0.5 * 1.0
+
+
+def _full_sort_top(cand: np.ndarray, m: int) -> np.ndarray:
+    """The selection beam search used before partial selection: a stable full sort."""
+    return np.argsort(-cand, axis=1, kind="stable")[:, :m]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_top_candidates_equal_a_stable_full_sort(seed):
+    rng = np.random.default_rng(seed)
+    cand = rng.normal(size=(3, 4 * 500)).astype(np.float32)
+    cand[0, rng.integers(0, cand.shape[1], 50)] = -np.inf
+    cand[1, :] = np.round(cand[1], 1)  # many ties: lower index first, like the stable sort
+    cand[2, :1995] = -np.inf  # fewer finite candidates than m
+    for m in (1, 2, 8, 10):
+        np.testing.assert_array_equal(top_candidates(cand, m), _full_sort_top(cand, m))
+    np.testing.assert_array_equal(top_candidates(cand[:, :6], 8), _full_sort_top(cand[:, :6], 8))
+
+
+def _random_step(vocab: int, seed: int):
+    """A step with prefix-dependent random log probabilities (deterministic per prefix)."""
+
+    def step(tokens, state):
+        prefixes = [tuple(p) + (int(t),) for p, t in zip(state["prefix"], tokens)]
+        rows = []
+        for p in prefixes:
+            rng = np.random.default_rng([seed, *p])
+            logits = rng.normal(size=vocab) * 3
+            logits[EOS] += len(p) - 3  # sentences end after a few tokens
+            rows.append(logits - np.log(np.exp(logits).sum()))
+        prefix = np.empty(len(prefixes), object)
+        prefix[:] = prefixes
+        att = np.full((len(tokens), S), 1 / S, np.float32)
+        return np.array(rows, np.float32), {"prefix": prefix}, att
+
+    return step
+
+
+def _old_beam(step, n, k, max_len, alpha, monkeypatch):
+    import edge_attn.runtime.beam as beam_mod
+
+    monkeypatch.setattr(beam_mod, "top_candidates", _full_sort_top)
+    try:
+        return beam_mod.beam_search(step, _state(n * k), n, k, max_len, BOS, EOS, alpha)
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("k,alpha", [(2, 0.0), (4, 0.6), (5, 1.0)])
+def test_beam_with_partial_selection_equals_the_full_sort_beam(k, alpha, monkeypatch):
+    step = _random_step(300, seed=k)
+    new = beam_search(step, _state(3 * k), 3, k, 8, BOS, EOS, alpha)
+    old = _old_beam(step, 3, k, 8, alpha, monkeypatch)
+    assert [h.ids for h in new] == [h.ids for h in old]
+    assert [h.score for h in new] == [h.score for h in old]
+    assert any(len(h.ids) > 1 for h in new)
