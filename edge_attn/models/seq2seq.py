@@ -138,6 +138,16 @@ class Seq2Seq(keras.Model):
         Returns:
             ``(logits [B, V], new_states, attention [B, S])``.
         """
+        features, new_states, weights = self.step_features(prev_token, states, memory, keys,
+                                                           mask, calls)
+        return self.project(features), new_states, weights
+
+    def step_features(self, prev_token, states, memory, keys, mask,
+                      calls: LayerCalls = KERAS_CALLS):
+        """:meth:`step` up to the output layer: ``(h̃ [B, H], new_states, attention [B, S])``.
+
+        A vocabulary shortlist multiplies h̃ with only the candidate rows of ``project``.
+        """
         rnn_states = states[:-1] if self.uses_position else states
         emb = calls.embed(self.target_embedding, prev_token)
         out, new_rnn = self.cell(emb, rnn_states[0] if len(rnn_states) == 1 else rnn_states)
@@ -146,9 +156,9 @@ class Seq2Seq(keras.Model):
         context, weights = self.attention(ops.expand_dims(out, 1), memory, keys=keys,
                                           mask=mask, positions=positions)
         context, weights = context[:, 0, :], weights[:, 0, :]
-        logits = self.project(self.combine(ops.concatenate([context, out], -1)))
+        features = self.combine(ops.concatenate([context, out], -1))
         new_states = new_rnn + ([positions + 1.0] if self.uses_position else [])
-        return logits, new_states, weights
+        return features, new_states, weights
 
     def call(self, inputs, training=None):
         """Teacher-forced logits by looping :meth:`step`.
