@@ -1,0 +1,169 @@
+"""A user's functional Keras seq2seq → derived encode/step (issue 12, style 1).
+
+Reference = the user's own teacher-forced Keras model fed its own greedy outputs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_attn.export.keras_derive import analyse
+from edge_attn.export.lowering import TFLITE_CALLS
+from edge_attn.export.user_endpoints import pair_greedy, teacher_forced_greedy
+from edge_attn.export.user_seq2seq import derive_seq2seq
+from edge_attn.runtime.errors import ExportError, InputError
+
+
+def _helpers():
+    name = "user_models"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(
+            "user_models.py"))
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+um = _helpers()
+
+
+@pytest.fixture(scope="module")
+def dates() -> um.Seq2SeqData:
+    return um.dates_data()
+
+
+@pytest.fixture(scope="module")
+def trained(dates: um.Seq2SeqData):
+    """The classic recipe (biLSTM, Keras Attention, mask_zero), trained for seconds."""
+    model = um.functional_seq2seq(dates.src_tok.vocab_size, dates.tgt_tok.vocab_size)
+    return um.train_seq2seq(model, dates, epochs=3)
+
+
+def _probs_gap(model, pair, source, target_in, calls=None) -> float:
+    """max |Δ| of next-token probabilities, teacher-forced, derived step vs the model, over
+    real target steps (at padded ones a masked model holds its state)."""
+    import keras
+
+    ref = np.asarray(model([source, target_in], training=False))
+    mask = (source != 0).astype("float32")
+    kw = {} if calls is None else {"calls": calls}
+    memory, keys, states = pair.encode(source, mask, **kw)
+    worst = 0.0
+    for t in range(target_in.shape[1]):
+        logits, states, att = pair.step(target_in[:, t], states, memory, keys, mask, **kw)
+        probs = np.asarray(keras.ops.softmax(logits))
+        real = target_in[:, t] != 0
+        worst = max(worst, float(np.abs(probs - ref[:, t])[real].max(initial=0.0)))
+        assert np.allclose(np.asarray(att).sum(-1), 1.0, atol=1e-5)
+        assert np.all(np.asarray(att)[mask == 0] == 0.0) or not pair.masked
+    return worst
+
+
+def test_trained_recipe_greedy_tokens_identical(trained, dates) -> None:
+    pair = derive_seq2seq(trained)
+    source = dates.source[-120:]
+    ref = teacher_forced_greedy(trained, source, bos=2, eos=3, max_len=um.T)
+    got = pair_greedy(pair, source, bos=2, eos=3, max_len=um.T)
+    assert got == ref
+    assert pair.state_names == ["state_h", "state_c"] and pair.masked
+    assert _probs_gap(trained, pair, source[:16], dates.target_in[-120:-104],
+                      TFLITE_CALLS) < 1e-5
+
+
+@pytest.mark.parametrize("cell,bi,attention,mask_zero", [
+    ("gru", False, "additive", True), ("gru", True, "mha", False),
+    ("lstm", False, "additive", False), ("lstm", True, "mha", True)])
+def test_variants_equal_the_model(dates, cell, bi, attention, mask_zero) -> None:
+    import keras
+
+    keras.utils.set_random_seed(1)
+    model = um.functional_seq2seq(dates.src_tok.vocab_size, dates.tgt_tok.vocab_size, cell,
+                                  bi, attention, mask_zero, units=16)
+    pair = derive_seq2seq(model)
+    src, tgt = dates.source[:8], dates.target_in[:8]
+    assert _probs_gap(model, pair, src, tgt) < 1e-6
+    assert _probs_gap(model, pair, src, tgt, TFLITE_CALLS) < 1e-5
+    assert pair.state_names == (["state_h"] if cell == "gru" else ["state_h", "state_c"])
+
+
+# -- graphs derive must refuse, with a message naming what it found ---------------------------
+
+def _inputs():
+    import keras
+
+    return (keras.Input((um.S,), dtype="int32", name="source"),
+            keras.Input((um.T,), dtype="int32", name="target"))
+
+
+def test_transformer_is_refused() -> None:
+    import keras
+
+    src, tgt = _inputs()
+    x = keras.layers.Embedding(20, 8)(src)
+    y = keras.layers.Embedding(20, 8)(tgt)
+    y = keras.layers.MultiHeadAttention(2, 4)(y, y, use_causal_mask=True)
+    y = keras.layers.MultiHeadAttention(2, 4)(y, x)
+    model = keras.Model([src, tgt], keras.layers.Dense(20, activation="softmax")(y))
+    with pytest.raises(ExportError, match="Transformer.*export_seq2seq"):
+        analyse(model)
+
+
+def test_attention_before_the_rnn_is_refused() -> None:
+    import keras
+
+    src, tgt = _inputs()
+    memory, h = keras.layers.GRU(8, return_sequences=True, return_state=True)(
+        keras.layers.Embedding(20, 8)(src))
+    y = keras.layers.Embedding(20, 8)(tgt)
+    ctx = keras.layers.Attention()([y, memory])
+    dec = keras.layers.GRU(8, return_sequences=True)(
+        keras.layers.Concatenate()([y, ctx]), initial_state=h)
+    model = keras.Model([src, tgt], keras.layers.Dense(20, activation="softmax")(dec))
+    with pytest.raises(ExportError, match="feeds the decoder's input.*input feeding"):
+        analyse(model)
+
+
+def test_unknown_layer_in_decoder_path_is_refused() -> None:
+    import keras
+
+    class Odd(keras.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    src, tgt = _inputs()
+    memory, h = keras.layers.GRU(8, return_sequences=True, return_state=True)(
+        keras.layers.Embedding(20, 8)(src))
+    dec = keras.layers.GRU(8, return_sequences=True)(
+        keras.layers.Embedding(20, 8)(tgt), initial_state=h)
+    ctx = keras.layers.Attention()([dec, memory])
+    x = Odd(name="odd_scaler")(keras.layers.Concatenate()([dec, ctx]))
+    model = keras.Model([src, tgt], keras.layers.Dense(20, activation="softmax")(x))
+    with pytest.raises(ExportError, match="unsupported layer odd_scaler \\(Odd\\)"):
+        analyse(model)
+
+
+def test_model_without_attention_is_refused() -> None:
+    import keras
+
+    src, tgt = _inputs()
+    _, h = keras.layers.GRU(8, return_sequences=True, return_state=True)(
+        keras.layers.Embedding(20, 8)(src))
+    dec = keras.layers.GRU(8, return_sequences=True)(
+        keras.layers.Embedding(20, 8)(tgt), initial_state=h)
+    model = keras.Model([src, tgt], keras.layers.Dense(20, activation="softmax")(dec))
+    with pytest.raises(InputError, match="no attention layer"):
+        analyse(model)
+
+
+def test_single_input_model_is_refused() -> None:
+    import keras
+
+    src = keras.Input((um.S,), dtype="int32")
+    model = keras.Model(src, keras.layers.Dense(3)(keras.layers.Embedding(20, 8)(src)))
+    with pytest.raises(InputError, match="1 inputs.*two inputs"):
+        analyse(model)

@@ -1,0 +1,89 @@
+"""Small user-style Keras models (the recipes of issue 12), trained briefly on built-in tasks.
+
+Each builder returns the model and the data it was trained on, encoded with the project's
+tokenizers (ids 0–3 = pad, unk, bos, eos) unless a test needs a Keras vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edge_attn.data.tasks import TASKS
+from edge_attn.runtime.tokenizer import WordTokenizer
+
+S, T = 16, 12  # padded source / target lengths of the dates models
+
+
+@dataclass
+class Seq2SeqData:
+    """Encoded date pairs: source [N, S], target_in [N, T] (bos first), target_out [N, T]."""
+
+    texts: list[str]
+    source: np.ndarray
+    target_in: np.ndarray
+    target_out: np.ndarray
+    src_tok: Any
+    tgt_tok: Any
+
+
+def _pad(rows: list[list[int]], length: int) -> np.ndarray:
+    out = np.zeros((len(rows), length), "int32")
+    for i, r in enumerate(rows):
+        out[i, :len(r[:length])] = r[:length]
+    return out
+
+
+def dates_data(n: int = 1200, seed: int = 0) -> Seq2SeqData:
+    """Date pairs that fit S/T, char-level tokenizers."""
+    pairs = [(a, b) for a, b in TASKS["dates"].generate(n, seed) if len(a) <= S]
+    src = WordTokenizer.build([a for a, _ in pairs], level="char")
+    tgt = WordTokenizer.build([b for _, b in pairs], level="char")
+    ids_out = [tgt.encode(b) for _, b in pairs]
+    return Seq2SeqData(
+        [a for a, _ in pairs], _pad([src.encode(a, add_eos=False) for a, _ in pairs], S),
+        _pad([[tgt.BOS_ID, *o[:-1]] for o in ids_out], T), _pad(ids_out, T), src, tgt)
+
+
+def functional_seq2seq(src_vocab: int, tgt_vocab: int, cell: str = "lstm",
+                       bidirectional: bool = True, attention: str = "dot",
+                       mask_zero: bool = True, units: int = 32) -> Any:
+    """The classic teacher-forced Keras recipe (Input → Embedding → encoder → decoder with
+    initial_state → attention → Concatenate → Dense(softmax))."""
+    import keras
+
+    rnn = keras.layers.LSTM if cell == "lstm" else keras.layers.GRU
+    src = keras.Input((S,), dtype="int32", name="source")
+    tgt = keras.Input((T,), dtype="int32", name="target")
+    x = keras.layers.Embedding(src_vocab, 16, mask_zero=mask_zero)(src)
+    if bidirectional:
+        outs = keras.layers.Bidirectional(
+            rnn(units // 2, return_sequences=True, return_state=True))(x)
+        memory, n = outs[0], (len(outs) - 1) // 2
+        states = [keras.layers.Concatenate()([outs[1 + i], outs[1 + n + i]]) for i in range(n)]
+    else:
+        memory, *states = rnn(units, return_sequences=True, return_state=True)(x)
+    y = keras.layers.Embedding(tgt_vocab, 16, mask_zero=mask_zero)(tgt)
+    dec = rnn(units, return_sequences=True)(y, initial_state=states)
+    if attention == "dot":
+        ctx = keras.layers.Attention()([dec, memory])
+    elif attention == "additive":
+        ctx = keras.layers.AdditiveAttention()([dec, memory])
+    else:
+        ctx = keras.layers.MultiHeadAttention(2, units // 2)(dec, memory)
+    h = keras.layers.Dense(units, activation="tanh")(keras.layers.Concatenate()([dec, ctx]))
+    out = keras.layers.Dense(tgt_vocab, activation="softmax")(h)
+    return keras.Model([src, tgt], out)
+
+
+def train_seq2seq(model: Any, data: Seq2SeqData, epochs: int = 3, seed: int = 0) -> Any:
+    """A few epochs of teacher forcing (seconds on CPU)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    model.fit([data.source, data.target_in], data.target_out, batch_size=64, epochs=epochs,
+              verbose=0)
+    return model
