@@ -87,3 +87,99 @@ def train_seq2seq(model: Any, data: Seq2SeqData, epochs: int = 3, seed: int = 0)
     model.fit([data.source, data.target_in], data.target_out, batch_size=64, epochs=epochs,
               verbose=0)
     return model
+
+
+def tabular_classifier(features: int, sigmoid: bool = True, units: int = 16) -> Any:
+    """Feature attention: Dense(F, softmax, name="feature_attention") → Multiply → head."""
+    import keras
+
+    x = keras.Input((features,), name="features")
+    a = keras.layers.Dense(features, activation="softmax", name="feature_attention")(x)
+    h = keras.layers.Dense(units, activation="relu")(keras.layers.Multiply()([x, a]))
+    out = (keras.layers.Dense(1, activation="sigmoid")(h) if sigmoid
+           else keras.layers.Dense(2, activation="softmax")(h))
+    return keras.Model(x, out)
+
+
+def column_data(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    x, y = TASKS["column"].generate(n, seed)
+    return x.astype("float32"), y.astype("int32")
+
+
+def train_classifier(model: Any, x: np.ndarray, y: np.ndarray, epochs: int = 3,
+                     seed: int = 0) -> Any:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    binary = model.outputs[0].shape[-1] == 1
+    model.compile(keras.optimizers.Adam(0.01),
+                  "binary_crossentropy" if binary else "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=64, epochs=epochs, verbose=0)
+    return model
+
+
+def _pooling_class():
+    import keras
+
+    @keras.saving.register_keras_serializable(package="user_models")
+    class AttentionPooling(keras.layers.Layer):
+        """HAN pooling as users write it: tanh(xW+b)·u, masked softmax over time, Σ a x."""
+
+        def __init__(self, units: int = 16, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.units = units
+            self.supports_masking = True
+
+        def build(self, shape):
+            self.w = self.add_weight(shape=(shape[-1], self.units), name="w")
+            self.b = self.add_weight(shape=(self.units,), initializer="zeros", name="b")
+            self.u = self.add_weight(shape=(self.units, 1), name="u")
+
+        def attention_weights(self, x, mask=None):
+            from keras import ops
+
+            scores = ops.squeeze(ops.matmul(ops.tanh(ops.matmul(x, self.w) + self.b),
+                                            self.u), -1)
+            if mask is not None:
+                scores = scores - 1e9 * (1.0 - ops.cast(mask, scores.dtype))
+            return ops.softmax(scores, axis=-1)
+
+        def call(self, x, mask=None):
+            from keras import ops
+
+            a = self.attention_weights(x, mask)
+            return ops.sum(x * ops.expand_dims(a, -1), axis=1)
+
+        def compute_mask(self, x, mask=None):
+            return None
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return AttentionPooling
+
+
+AttentionPooling = None
+
+
+def text_classifier(vocab: int, classes: int, length: int, units: int = 16) -> Any:
+    """Embedding(mask_zero) → Bidirectional(GRU) → AttentionPooling("pool") → Dense."""
+    import keras
+
+    global AttentionPooling
+    AttentionPooling = AttentionPooling or _pooling_class()
+    ids = keras.Input((length,), dtype="int32", name="ids")
+    x = keras.layers.Embedding(vocab, 16, mask_zero=True)(ids)
+    x = keras.layers.Bidirectional(keras.layers.GRU(units // 2, return_sequences=True))(x)
+    pooled = AttentionPooling(units, name="pool")(x)
+    return keras.Model(ids, keras.layers.Dense(classes, activation="softmax")(pooled))
+
+
+def date_lang_data(n: int = 1500, length: int = 24, seed: int = 0) -> tuple:
+    """``(texts, ids [N, length], labels [N], tokenizer, label names)``, char level."""
+    rows = TASKS["date-lang"].generate(n, seed)
+    names = sorted({lab for lab, _ in rows})
+    tok = WordTokenizer.build([t for _, t in rows], level="char")
+    ids = _pad([tok.encode(t, add_eos=False) for _, t in rows], length)
+    y = np.array([names.index(lab) for lab, _ in rows], "int32")
+    return [t for _, t in rows], ids, y, tok, names

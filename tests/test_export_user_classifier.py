@@ -1,0 +1,120 @@
+"""A user's Keras classifiers with a named attention (issue 12, styles 3 and 4).
+
+Reference = the user's own Keras model: labels and probabilities, and the attention layer's
+own output (tabular) or its ``attention_weights`` method (text).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_attn.export.convert import convert
+from edge_attn.export.lowering import TFLITE_CALLS
+from edge_attn.export.quantization import quant_config
+from edge_attn.export.user_classifier import (
+    LargeNegativeMaskWarning,
+    classifier_endpoints,
+    tap_classifier,
+)
+from edge_attn.export.user_endpoints import trace_endpoints
+from edge_attn.runtime import constants as C
+from edge_attn.runtime.errors import InputError
+from edge_attn.runtime.session import Session
+
+
+def _helpers():
+    name = "user_models"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(
+            "user_models.py"))
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+um = _helpers()
+
+
+@pytest.fixture(scope="module")
+def tabular():
+    x, y = um.column_data()
+    model = um.train_classifier(um.tabular_classifier(x.shape[1]), x[:1500], y[:1500])
+    return model, x[1500:], y[1500:]
+
+
+@pytest.fixture(scope="module")
+def text():
+    texts, ids, y, tok, names = um.date_lang_data()
+    model = um.train_classifier(um.text_classifier(tok.vocab_size, len(names), 24),
+                                ids[:1200], y[:1200])
+    return model, ids[1200:], y[1200:]
+
+
+def _convert(model, clf, inputs, mode: str) -> bytes:
+    def rep():
+        for start in range(0, 160, 20):
+            yield C.CLASSIFY, {C.CLS_INPUTS: inputs[start:start + 20]}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        names = trace_endpoints([model], classifier_endpoints(clf, TFLITE_CALLS),
+                                Path(tmp) / "sm")
+        return convert(Path(tmp) / "sm", names, quant_config(mode), rep)
+
+
+def test_tabular_sigmoid_head_and_named_attention(tabular) -> None:
+    model, x, y = tabular
+    clf = tap_classifier(model, C.TABULAR_CLASSIFIER, attention="feature_attention")
+    ref = np.asarray(model(x))[:, 0]
+    probs, att = (np.asarray(t) for t in clf.classify(x))
+    assert probs.shape == (len(x), 2) and np.allclose(probs.sum(-1), 1.0)
+    assert np.array_equal(probs[:, 1], ref)
+    want = np.asarray(model.get_layer("feature_attention")(x))
+    assert np.array_equal(att, want)
+    assert (probs.argmax(-1) == y).mean() > 0.8  # it learned the column
+    f32 = Session(_convert(model, clf, x, "float32"), 1).run(C.CLASSIFY, {C.CLS_INPUTS: x})
+    assert np.array_equal(f32[C.CLS_PROBS].argmax(-1), probs.argmax(-1))
+    assert np.abs(f32[C.CLS_PROBS] - probs).max() < 1e-5
+    q = Session(_convert(model, clf, x, "int8"), 1).run(C.CLASSIFY, {C.CLS_INPUTS: x})
+    agree = (q[C.CLS_PROBS].argmax(-1) == probs.argmax(-1)).mean()
+    print(f"tabular int8 label agreement {agree:.3f}")
+    assert agree >= 0.99
+
+
+def test_text_pooling_weights_tapped(text) -> None:
+    model, ids, y = text
+    with pytest.warns(LargeNegativeMaskWarning, match="pool.*large negative"):
+        clf = tap_classifier(model, C.TEXT_CLASSIFIER)  # the one layer with the method
+    ref = np.asarray(model(ids))
+    probs, att = (np.asarray(t) for t in clf.classify(ids))
+    assert np.array_equal(probs.argmax(-1), ref.argmax(-1))
+    assert np.abs(probs - ref).max() < 1e-6
+    assert np.all(att[ids == 0] == 0.0) and np.allclose(att.sum(-1), 1.0, atol=1e-5)
+    lowered, _ = clf.classify(ids, TFLITE_CALLS)
+    assert np.abs(np.asarray(lowered) - ref).max() < 1e-5
+    f32 = Session(_convert(model, clf, ids, "float32"), 1).run(C.CLASSIFY, {C.CLS_INPUTS: ids})
+    assert np.array_equal(f32[C.CLS_PROBS].argmax(-1), ref.argmax(-1))
+    assert np.array_equal(f32[C.CLS_ATTENTION].argmax(-1), att.argmax(-1))
+
+
+def test_bad_attention_names(tabular, text) -> None:
+    with pytest.raises(InputError, match="no layer named 'nope'"):
+        tap_classifier(tabular[0], C.TABULAR_CLASSIFIER, attention="nope")
+    dense = [x.name for x in text[0].layers][-1]
+    with pytest.raises(InputError, match="has no attention_weights"):
+        tap_classifier(text[0], C.TEXT_CLASSIFIER, attention=dense)
+
+
+def test_classifier_without_attention_is_refused() -> None:
+    import keras
+
+    x = keras.Input((8,))
+    model = keras.Model(x, keras.layers.Dense(2, activation="softmax")(
+        keras.layers.Dense(4)(x)))
+    with pytest.raises(InputError, match="which layer is the attention.*--attention-layer"):
+        tap_classifier(model, C.TABULAR_CLASSIFIER)
