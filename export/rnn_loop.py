@@ -92,8 +92,20 @@ def _rotate(tf: Any, x: Any) -> Any:
     return tf.concat([x[:, 1:], x[:, :1]], axis=1)
 
 
+def _unrolled(tf: Any, kind: str, proj: Any, m: Any, rec_kernel: Any,
+              rec_bias: Any) -> list:
+    """:func:`_loop` as S copies of the step (no WHILE): a larger graph, a faster encoder."""
+    states = [tf.zeros_like(m[:, 0])] * (1 if kind == "gru" else 2)
+    outs = []
+    for t in range(int(proj.shape[1])):
+        new = _step(tf, kind, int(m.shape[-1]), proj[:, t], states, rec_kernel, rec_bias)
+        states = [o + m[:, t] * (n - o) for n, o in zip(new, states)]
+        outs.append(states[0])
+    return [tf.stack(outs, axis=1), *states]
+
+
 def _loop(tf: Any, kind: str, proj: Any, m: Any, rec_kernel: Any, rec_bias: Any,
-          float_counter: bool) -> list:
+          float_counter: bool, unroll: bool = False) -> list:
     """Run the recurrence of width u over S steps.
 
     Args:
@@ -101,10 +113,13 @@ def _loop(tf: Any, kind: str, proj: Any, m: Any, rec_kernel: Any, rec_bias: Any,
         m: [B, S, u] float mask (0 or 1) per step and state unit.
         rec_kernel: [u, G·u]; rec_bias: [G·u] (GRU) or None.
         float_counter: Count steps in float32 (see :func:`run_recurrent`).
+        unroll: Emit the S steps one after another instead of a WHILE loop.
 
     Returns:
         ``[outputs [B, S, u], h [B, u]]`` (+ ``c`` for LSTM).
     """
+    if unroll:
+        return _unrolled(tf, kind, proj, m, rec_kernel, rec_bias)
     s, u = int(proj.shape[1]), int(m.shape[-1])
     seq = tf.concat([proj, m], axis=-1)  # one rotated tensor carries inputs and mask
     g = int(proj.shape[-1])
@@ -136,7 +151,8 @@ def _interleave(a: np.ndarray, b: np.ndarray, gates: int) -> np.ndarray:
     return np.concatenate([t for pair in zip(pa, pb) for t in pair], axis=-1)
 
 
-def run_layer(layer: Any, x: Any, mask: Any, float_counter: bool = False) -> list:
+def run_layer(layer: Any, x: Any, mask: Any, float_counter: bool = False,
+              unroll: bool = False) -> list:
     """One GRU/LSTM layer (not go_backwards) over a masked sequence.
 
     Args:
@@ -144,6 +160,7 @@ def run_layer(layer: Any, x: Any, mask: Any, float_counter: bool = False) -> lis
         x: [B, S, E] inputs, S static.
         mask: bool [B, S], True for real steps.
         float_counter: Count steps in float32 (see :func:`run_recurrent`).
+        unroll: S step copies instead of a WHILE loop (see :func:`run_recurrent`).
 
     Returns:
         ``[outputs [B, S, U], h [B, U]]`` (+ ``c`` for LSTM), as Keras returns them.
@@ -156,13 +173,14 @@ def run_layer(layer: Any, x: Any, mask: Any, float_counter: bool = False) -> lis
     kernel, in_bias, rec_kernel, rec_bias = _weights(cell, kind)
     m = tf.cast(mask, tf.float32)[:, :, None] * tf.ones([cell.units])
     out = _loop(tf, kind, _project(tf, x, kernel, in_bias), m, rec_kernel, rec_bias,
-                float_counter)
+                float_counter, unroll)
     if layer.zero_output_for_mask:
         out[0] = out[0] * m
     return out
 
 
-def run_bidirectional(layer: Any, x: Any, mask: Any, float_counter: bool = False) -> list:
+def run_bidirectional(layer: Any, x: Any, mask: Any, float_counter: bool = False,
+                      unroll: bool = False) -> list:
     """A ``Bidirectional`` GRU/LSTM as one loop over the two directions side by side.
 
     Args: as :func:`run_layer`.
@@ -190,13 +208,14 @@ def run_bidirectional(layer: Any, x: Any, mask: Any, float_counter: bool = False
     rec_bias = None if rf is None else _interleave(rf, rb, gates)
     mf = tf.cast(mask, tf.float32)[:, :, None] * tf.ones([u])
     m = tf.concat([mf, tf.reverse(mf, [1])], axis=-1)
-    outs, *states = _loop(tf, kind, proj, m, rec_kernel, rec_bias, float_counter)
+    outs, *states = _loop(tf, kind, proj, m, rec_kernel, rec_bias, float_counter, unroll)
     outs = outs * m  # Bidirectional sets zero_output_for_mask
     seq = tf.concat([outs[..., :u], tf.reverse(outs[..., u:], [1])], axis=-1)
     return [seq, *[st[:, :u] for st in states], *[st[:, u:] for st in states]]
 
 
-def run_recurrent(layer: Any, x: Any, mask: Any, float_counter: bool = False) -> Any:
+def run_recurrent(layer: Any, x: Any, mask: Any, float_counter: bool = False,
+                  unroll: bool = False) -> Any:
     """Same result as ``layer(x, mask=mask)`` for the encoders edge-attn models build.
 
     Args:
@@ -207,6 +226,10 @@ def run_recurrent(layer: Any, x: Any, mask: Any, float_counter: bool = False) ->
         float_counter: Count the loop's steps in float32. The 16x8 quantizer asks calibration
             ranges for the int32 counter of the WHILE condition and fails
             (tensorflow#60799); with a float counter the WHILE and its condition stay float.
+        unroll: Emit S copies of the step instead of one WHILE loop: a larger flatbuffer
+            (every copy has its own tensors), but no loop machinery per step — the encoder
+            ran 2–3× faster on tflite-runtime 2.14 and faster on ai-edge-litert too
+            (``benchmarks/`` measures both).
 
     Returns:
         The outputs [B, S, U] alone, or ``[outputs, *states]`` when the layer returns states
@@ -220,11 +243,11 @@ def run_recurrent(layer: Any, x: Any, mask: Any, float_counter: bool = False) ->
     if isinstance(layer, keras.layers.Bidirectional):
         if layer.merge_mode != "concat":
             raise ExportError(f"cannot export Bidirectional(merge_mode={layer.merge_mode!r})")
-        out = run_bidirectional(layer, x, mask, float_counter)
+        out = run_bidirectional(layer, x, mask, float_counter, unroll)
         return out if layer.return_state else out[0]
     if not isinstance(layer, (keras.layers.GRU, keras.layers.LSTM)) or layer.go_backwards:
         raise ExportError(f"cannot export recurrent layer {type(layer).__name__}")
     if not layer.return_sequences:
         raise ExportError("cannot export a recurrent layer without return_sequences")
-    out = run_layer(layer, x, mask, float_counter)
+    out = run_layer(layer, x, mask, float_counter, unroll)
     return out if layer.return_state else out[0]

@@ -50,12 +50,13 @@ def _layers():
     }
 
 
+@pytest.mark.parametrize("unroll", [False, True], ids=["while", "unrolled"])
 @pytest.mark.parametrize("name", list(_layers()))
-def test_loop_equals_keras_layer(name: str) -> None:
+def test_loop_equals_keras_layer(name: str, unroll: bool) -> None:
     x, mask = _inputs()
     layer = _build(_layers()[name](), x)
     want = layer(x, mask=mask)
-    got = tf.function(lambda a, m: run_recurrent(layer, a, m))(x, mask)
+    got = tf.function(lambda a, m: run_recurrent(layer, a, m, unroll=unroll))(x, mask)
     want = want if isinstance(want, (list, tuple)) else [want]
     got = got if isinstance(got, (list, tuple)) else [got]
     assert len(got) == len(want)
