@@ -8,10 +8,33 @@ from typing import Any
 import keras
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stop before an epoch that would end past ``seconds`` (judged by the longest epoch so
+    far), so a run fits a wall-clock budget with whole, validated epochs."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds, self.start, self.longest = seconds, time.perf_counter(), 0.0
+        self.epoch_start = self.start
+        self.stopped_early = False
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.epoch_start)
+        if now - self.start + self.longest > self.seconds:
+            self.model.stop_training = True
+            self.stopped_early = True
+
+
 def compile_and_fit(model: keras.Model, loss: Any, metrics: list, x_train: Any, y_train: Any,
                     x_val: Any, y_val: Any, epochs: int, batch_size: int,
-                    learning_rate: float, patience: int, verbose: int) -> dict[str, Any]:
-    """Adam + early stopping on validation loss (best weights restored).
+                    learning_rate: float, patience: int, verbose: int,
+                    time_budget_s: float | None = None) -> dict[str, Any]:
+    """Adam + early stopping on validation loss (best weights restored), optionally within a
+    wall-clock budget (:class:`TimeBudget`).
 
     Returns:
         ``{"epochs_run", "seconds", "history"}`` with the per-epoch history as floats.
@@ -20,9 +43,13 @@ def compile_and_fit(model: keras.Model, loss: Any, metrics: list, x_train: Any, 
                   metrics=metrics)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                          restore_best_weights=True)
+    callbacks: list[Any] = [stop]
+    budget = TimeBudget(time_budget_s) if time_budget_s else None
+    if budget:
+        callbacks.append(budget)
     start = time.perf_counter()
     hist = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
-                     batch_size=batch_size, callbacks=[stop], verbose=verbose, shuffle=True)
+                     batch_size=batch_size, callbacks=callbacks, verbose=verbose, shuffle=True)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return {"epochs_run": len(hist.epoch), "seconds": round(time.perf_counter() - start, 1),
-            "history": history}
+            "history": history, "stopped_by_time_budget": bool(budget and budget.stopped_early)}
