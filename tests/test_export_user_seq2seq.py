@@ -167,3 +167,97 @@ def test_single_input_model_is_refused() -> None:
     model = keras.Model(src, keras.layers.Dense(3)(keras.layers.Embedding(20, 8)(src)))
     with pytest.raises(InputError, match="1 inputs.*two inputs"):
         analyse(model)
+
+
+# -- the callable API (style 2): the TF NMT tutorial's Encoder / Decoder / Bahdanau -----------
+
+def _tflite_greedy(model_bytes: bytes, names: list[str], source: np.ndarray,
+                   steps: int) -> list[list[int]]:
+    from edge_attn.runtime import constants as C
+    from edge_attn.runtime.session import Session
+
+    session = Session(model_bytes, 1)
+    mask = (source != 0).astype("float32")
+    enc = session.run(C.ENCODE, {C.ENC_TOKENS: source, C.ENC_MASK: mask})
+    token, states, out = np.full(len(source), 2, "int32"), {n: enc[n] for n in names}, []
+    for _ in range(steps):
+        res = session.run(C.DECODE_STEP, {C.DEC_TOKEN: token, C.DEC_MEMORY: enc[C.ENC_MEMORY],
+                                          C.DEC_KEYS: enc[C.ENC_KEYS], C.DEC_MASK: mask,
+                                          **states})
+        states = {n: res[n] for n in names}
+        token = res[C.DEC_LOG_PROBS].argmax(-1).astype("int32")
+        out.append(token)
+    return [r[:r.index(3)] if 3 in r else r for r in np.stack(out, 1).tolist()]
+
+
+def _export_pair(pair, owners, mode: str, data=None) -> bytes:
+    import tempfile
+
+    from edge_attn.export.convert import convert
+    from edge_attn.export.quantization import quant_config
+    from edge_attn.export.user_endpoints import seq2seq_endpoints, trace_endpoints
+    from edge_attn.runtime import constants as C
+
+    def rep():
+        for start in range(0, 64, 8):
+            src, tgt = data.source[start:start + 8], data.target_in[start:start + 8]
+            mask = (src != 0).astype("float32")
+            yield C.ENCODE, {C.ENC_TOKENS: src, C.ENC_MASK: mask}
+            memory, keys, states = pair.encode(src, mask)
+            for t in range(tgt.shape[1]):
+                yield C.DECODE_STEP, {C.DEC_TOKEN: tgt[:, t], C.DEC_MEMORY: np.asarray(memory),
+                                      C.DEC_KEYS: np.asarray(keys), C.DEC_MASK: mask,
+                                      **{n: np.asarray(s) for n, s in
+                                         zip(pair.state_names, states)}}
+                _, states, _ = pair.step(tgt[:, t], states, memory, keys, mask)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        names = trace_endpoints(owners, seq2seq_endpoints(pair, um.S, TFLITE_CALLS),
+                                Path(tmp) / "sm")
+        return convert(Path(tmp) / "sm", names, quant_config(mode), rep if data else None)
+
+
+def test_callable_api_tutorial_models(dates) -> None:
+    import keras
+
+    from edge_attn.export.user_callables import CallableSeq2Seq
+
+    keras.utils.set_random_seed(3)
+    enc, dec, _ = um.tutorial_nmt(dates.src_tok.vocab_size, dates.tgt_tok.vocab_size)
+    pair = CallableSeq2Seq(lambda tokens, mask: enc(tokens),
+                           lambda token, h, memory, mask: dec(token[:, None], h, memory),
+                           owners=[enc, dec], source_len=um.S, max_target_len=um.T)
+    assert pair.state_names == ["state_h"]
+    source = dates.source[:64]
+    ref = pair_greedy(pair, source, bos=2, eos=3, max_len=um.T)
+    got = _tflite_greedy(_export_pair(pair, [enc, dec], "float32"), pair.state_names,
+                         source, um.T)
+    assert got == ref
+    q = _tflite_greedy(_export_pair(pair, [enc, dec], "int8", dates), pair.state_names,
+                       source, um.T)
+    print(f"callable int8 sentence agreement {np.mean([a == b for a, b in zip(q, ref)]):.3f}")
+
+
+def test_derived_pair_exports(trained, dates) -> None:
+    pair = derive_seq2seq(trained)
+    source = dates.source[-100:]
+    ref = teacher_forced_greedy(trained, source, bos=2, eos=3, max_len=um.T)
+    assert _tflite_greedy(_export_pair(pair, [trained], "float32"), pair.state_names,
+                          source, um.T) == ref
+    q = _tflite_greedy(_export_pair(pair, [trained], "int8", dates), pair.state_names,
+                       source, um.T)
+    print(f"derived int8 sentence agreement {np.mean([a == b for a, b in zip(q, ref)]):.3f}")
+
+
+def test_callable_api_bad_callables() -> None:
+    import keras
+
+    from edge_attn.export.user_callables import CallableSeq2Seq
+
+    with pytest.raises(InputError, match="owners must list"):
+        CallableSeq2Seq(lambda t, m: t, lambda *a: a, owners=[], source_len=4,
+                        max_target_len=4)
+    layer = keras.layers.Dense(3)
+    with pytest.raises(ExportError, match="encode must return \\(memory, states\\)"):
+        CallableSeq2Seq(lambda t, m: m, lambda *a: a, owners=[layer], source_len=4,
+                        max_target_len=4)

@@ -183,3 +183,64 @@ def date_lang_data(n: int = 1500, length: int = 24, seed: int = 0) -> tuple:
     ids = _pad([tok.encode(t, add_eos=False) for _, t in rows], length)
     y = np.array([names.index(lab) for lab, _ in rows], "int32")
     return [t for _, t in rows], ids, y, tok, names
+
+
+def tutorial_nmt(src_vocab: int, tgt_vocab: int, units: int = 32, embed: int = 16) -> tuple:
+    """The TF NMT tutorial's Encoder / Decoder / BahdanauAttention (W1, W2, V), in Keras 3.
+
+    Returns ``(encoder, decoder, trainer)``; ``trainer`` is a keras.Model looping the decoder
+    over the target (teacher forcing) for ``fit``.
+    """
+    import keras
+    from keras import ops
+
+    class BahdanauAttention(keras.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.W1, self.W2 = keras.layers.Dense(units), keras.layers.Dense(units)
+            self.V = keras.layers.Dense(1)
+
+        def call(self, query, values):
+            score = self.V(ops.tanh(self.W1(ops.expand_dims(query, 1)) + self.W2(values)))
+            weights = ops.softmax(score, axis=1)  # [B, S, 1]
+            return ops.sum(weights * values, axis=1), weights
+
+    class Encoder(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.embedding = keras.layers.Embedding(src_vocab, embed)
+            self.gru = keras.layers.GRU(units, return_sequences=True, return_state=True)
+
+        def call(self, x):
+            return self.gru(self.embedding(x))
+
+    class Decoder(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.embedding = keras.layers.Embedding(tgt_vocab, embed)
+            self.gru = keras.layers.GRU(units, return_sequences=True, return_state=True)
+            self.fc = keras.layers.Dense(tgt_vocab)
+            self.attention = BahdanauAttention(units)
+
+        def call(self, x, hidden, enc_output):
+            context, weights = self.attention(hidden, enc_output)
+            x = ops.concatenate([ops.expand_dims(context, 1), self.embedding(x)], axis=-1)
+            output, state = self.gru(x, initial_state=hidden)
+            return self.fc(output[:, 0]), state, weights
+
+    class Trainer(keras.Model):
+        def __init__(self, encoder, decoder, **kwargs):
+            super().__init__(**kwargs)
+            self.encoder, self.decoder = encoder, decoder
+
+        def call(self, inputs):
+            source, target_in = inputs
+            memory, hidden = self.encoder(source)
+            steps = []
+            for t in range(target_in.shape[1]):
+                logits, hidden, _ = self.decoder(target_in[:, t:t + 1], hidden, memory)
+                steps.append(logits)
+            return ops.stack(steps, axis=1)
+
+    encoder, decoder = Encoder(), Decoder()
+    return encoder, decoder, Trainer(encoder, decoder)
