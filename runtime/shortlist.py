@@ -9,8 +9,9 @@ inside the step) instead of all V, and whose log-softmax normalises over the can
 The table travels in the artifact as ``shortlist.bin`` (little-endian int32, no pickle):
 ``always`` ids first, then the ``[source_vocab, per_source]`` table (``-1`` = no entry);
 ``config.json`` holds the counts. Candidate sets are padded to a fixed bucket size so the
-interpreter is not re-allocated per sentence; padding columns repeat the first candidate and
-are masked to ``-inf`` by the runtime, so they can never be chosen.
+interpreter is not re-allocated per sentence. Column 0 is always ``<eos>``; padding columns
+hold ``<pad>`` (id 0), all with the same value, which the runtime removes exactly from the
+normaliser and masks to ``-inf`` (:mod:`.shortlist_decode`).
 """
 
 from __future__ import annotations
@@ -45,23 +46,26 @@ class Shortlist:
         """K, target ids kept per source token."""
         return int(self.table.shape[1])
 
-    def candidates(self, source_ids: Sequence[int]) -> tuple[np.ndarray, int]:
+    def candidates(self, source_ids: Sequence[int], eos: int,
+                   never: Sequence[int] = ()) -> tuple[np.ndarray, int]:
         """The candidate ids of one sentence, padded to a bucket.
 
         Args:
             source_ids: The sentence's source ids (padding excluded).
+            eos: The target ``<eos>`` id: always column 0.
+            never: Ids never output (``<pad>``, ``<bos>``): left out.
 
         Returns:
-            ``(ids int32[C], n)``: the ``n`` distinct candidates in increasing id order,
-            then ``C - n`` copies of the first one (C a multiple of :data:`BUCKET`, at most
-            V rounded up).
+            ``(ids int32[C], n)``: ``<eos>``, then the other ``n - 1`` distinct candidates
+            in increasing id order, then ``C - n`` zeros (``<pad>``; C a multiple of
+            :data:`BUCKET`).
         """
         rows = self.table[np.clip(np.asarray(source_ids, np.int64), 0, len(self.table) - 1)]
-        ids = np.union1d(self.always, rows[rows >= 0]).astype(np.int32)
-        n = len(ids)
-        size = -(-n // BUCKET) * BUCKET
-        out = np.full(size, ids[0], np.int32)
-        out[:n] = ids
+        ids = np.union1d(self.always, rows[rows >= 0])
+        ids = ids[~np.isin(ids, [eos, 0, *never])]
+        n = len(ids) + 1
+        out = np.zeros(-(-n // BUCKET) * BUCKET, np.int32)
+        out[0], out[1:n] = eos, ids
         return out, n
 
     def to_bytes(self) -> bytes:
@@ -88,12 +92,13 @@ class Shortlist:
                                 f"[0, {target_vocab})")
         return cls(always, table, int(target_vocab))
 
-    def hit_rate(self, pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> float:
+    def hit_rate(self, pairs: Sequence[tuple[Sequence[int], Sequence[int]]], eos: int,
+                 never: Sequence[int] = ()) -> float:
         """Fraction of target ids (of ``(source ids, target ids)`` pairs) in their
         sentence's candidate set."""
         hits = total = 0
         for src, tgt in pairs:
-            ids, n = self.candidates(src)
+            ids, n = self.candidates(src, eos, never)
             hits += int(np.isin(np.asarray(tgt), ids[:n]).sum())
             total += len(tgt)
         return hits / total if total else 1.0

@@ -15,8 +15,6 @@ import numpy as np
 from edge_attn.runtime.errors import InputError
 from edge_attn.runtime.shortlist import Shortlist
 
-SPECIAL_IDS = (1, 3)  # <unk>, <eos>: always candidates (<pad> and <bos> are never output)
-
 
 def learn_shortlist(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], source_vocab: int,
                     target_vocab: int, frequent: int = 256,
@@ -57,6 +55,5 @@ def learn_shortlist(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], source
     table = np.argsort(-dice, axis=1, kind="stable")[:, :k].astype(np.int32)
     table[np.take_along_axis(joint, table, axis=1) == 0] = -1
     order = np.argsort(-c_t, kind="stable")
-    always = np.union1d(order[: min(frequent, target_vocab)], SPECIAL_IDS)
-    always = always[always < target_vocab].astype(np.int32)
+    always = np.sort(order[: min(frequent, target_vocab)]).astype(np.int32)
     return Shortlist(always, table, int(target_vocab))
