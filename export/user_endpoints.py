@@ -139,3 +139,25 @@ def teacher_forced_greedy(model: Any, source: np.ndarray, bos: int, eos: int,
 
 def _cut(ids: list[int], eos: int) -> list[int]:
     return ids[:ids.index(eos)] if eos in ids else ids
+
+
+def roll_rows(x: Any, shift: Any) -> Any:
+    """``out[b, j] = x[b, (j − shift[b]) mod S]``: row b rotated right by ``shift[b]``.
+
+    Args:
+        x: [B, S, ...] tensor.
+        shift: int32 [B].
+    """
+    import tensorflow as tf
+
+    s = int(x.shape[1])
+    idx = tf.math.floormod(tf.range(s)[None, :] - shift[:, None], s)
+    return tf.gather(x, idx, batch_dims=1)
+
+
+def pad_shift(mask: Any) -> Any:
+    """int32 [B]: padding steps per row of a right-padded float mask [B, S]."""
+    import tensorflow as tf
+
+    real = tf.cast(tf.round(tf.reduce_sum(mask, axis=1)), tf.int32)
+    return int(mask.shape[1]) - real

@@ -25,11 +25,12 @@ from __future__ import annotations
 from typing import Any
 
 from edge_attn.models.layer_calls import KERAS_CALLS, LayerCalls
-from edge_attn.runtime.errors import ExportError
+from edge_attn.runtime.errors import ExportError, InputError
 
 from .keras_attention import attend
 from .keras_derive import CALLABLE_HINT, Seq2SeqGraph, _describe, _is_recurrent, analyse
 from .lowering import TFLiteCalls
+from .user_endpoints import pad_shift, roll_rows
 
 
 def _output_kind(node: Any) -> str:
@@ -64,6 +65,9 @@ class DerivedSeq2Seq:
         source_len: Padded source length S (default: the source input's static length).
         max_target_len: Longest output the runtime decodes (default: the target input's
             static length, else ``2 S``).
+        padding: ``"post"`` or ``"pre"``: the side the model was trained with. The runtime
+            always right-pads; for ``"pre"`` ``encode`` moves each row's padding to the front
+            before the encoder and the memory back after it (unmasked models differ).
 
     Attributes:
         graph: The split graph.
@@ -72,7 +76,10 @@ class DerivedSeq2Seq:
     """
 
     def __init__(self, model: Any, source_len: int | None = None,
-                 max_target_len: int | None = None) -> None:
+                 max_target_len: int | None = None, padding: str = "post") -> None:
+        if padding not in ("post", "pre"):
+            raise InputError(f"padding must be 'post' or 'pre', got {padding!r}")
+        self.padding = padding
         self.graph: Seq2SeqGraph = analyse(model)
         self.model = model
         self.output_kind = _output_kind(self.graph.output_node)
@@ -117,6 +124,10 @@ class DerivedSeq2Seq:
         from keras import tree
 
         g = self.graph
+        shift = None
+        if self.padding == "pre":
+            shift = pad_shift(mask)
+            tokens, mask = roll_rows(tokens, shift), roll_rows(mask, shift)
         env = {id(g.source): tokens}
         rnn_mask = self._source_mask(mask, isinstance(calls, TFLiteCalls))
         for node in g.encoder_nodes:
@@ -135,6 +146,8 @@ class DerivedSeq2Seq:
                 env[id(t)] = v
         memory = env[id(g.memory)]
         keys = memory if g.keys is None else env[id(g.keys)]
+        if shift is not None:  # back to the runtime's order: real steps first
+            memory, keys = roll_rows(memory, -shift), roll_rows(keys, -shift)
         return memory, keys, [env[id(t)] for t in g.init_states]
 
     def _logits(self, node: Any, env: dict) -> Any:
@@ -211,13 +224,14 @@ def _query_of(node: Any) -> Any:
 
 
 def derive_seq2seq(model: Any, source_len: int | None = None,
-                   max_target_len: int | None = None) -> DerivedSeq2Seq:
+                   max_target_len: int | None = None, padding: str = "post") -> DerivedSeq2Seq:
     """Derive ``encode`` / ``step`` from a teacher-forced functional Keras seq2seq.
 
     Args:
         model: ``keras.Model([source ids [B, S], target ids [B, T]], probs [B, T, V])``.
         source_len: Padded source length (default: the model's static source length).
         max_target_len: Output length limit for decoding.
+        padding: The padding side the model was trained with (``post`` / ``pre``).
 
     Returns:
         A :class:`DerivedSeq2Seq` (float32 results equal the teacher-forced model's).
@@ -226,4 +240,4 @@ def derive_seq2seq(model: Any, source_len: int | None = None,
         InputError / ExportError: A model or graph edge-attn cannot split; the message says
             what was found and points to :func:`export_seq2seq`.
     """
-    return DerivedSeq2Seq(model, source_len, max_target_len)
+    return DerivedSeq2Seq(model, source_len, max_target_len, padding)

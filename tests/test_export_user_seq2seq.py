@@ -261,3 +261,30 @@ def test_callable_api_bad_callables() -> None:
     with pytest.raises(ExportError, match="encode must return \\(memory, states\\)"):
         CallableSeq2Seq(lambda t, m: m, lambda *a: a, owners=[layer], source_len=4,
                         max_target_len=4)
+
+
+def _left_pad(source: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(source)
+    for i, row in enumerate(source):
+        real = row[row != 0]
+        out[i, len(row) - len(real):] = real
+    return out
+
+
+def test_pre_padding_unmasked_model(dates) -> None:
+    """pad_sequences' default: an unmasked model trained on left-padded sources. The runtime
+    right-pads; padding='pre' moves the padding inside encode, so tokens stay identical."""
+    import dataclasses
+
+    model = um.functional_seq2seq(dates.src_tok.vocab_size, dates.tgt_tok.vocab_size, "gru",
+                                  False, "additive", mask_zero=False, units=16)
+    left = dataclasses.replace(dates, source=_left_pad(dates.source))
+    um.train_seq2seq(model, left, epochs=1)
+    right = dates.source[-60:]
+    ref = teacher_forced_greedy(model, _left_pad(right), bos=2, eos=3, max_len=um.T)
+    post = pair_greedy(derive_seq2seq(model), right, bos=2, eos=3, max_len=um.T)
+    pair = derive_seq2seq(model, padding="pre")
+    assert pair_greedy(pair, right, bos=2, eos=3, max_len=um.T) == ref
+    assert post != ref  # the wrong side silently changes an unmasked model's outputs
+    assert _tflite_greedy(_export_pair(pair, [model], "float32"), pair.state_names, right,
+                          um.T) == ref
