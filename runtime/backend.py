@@ -156,5 +156,16 @@ def make_interpreter(model_bytes: bytes, num_threads: int | None = None,
             interp = be.module.Interpreter(model_content=bytes(model_bytes),
                                            num_threads=num_threads, **extra)
     except (ValueError, RuntimeError) as exc:
-        raise BackendError(f"{be.describe()} could not load the model: {exc}") from None
+        detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise BackendError(f"{be.describe()} could not load the model: {detail}") from None
     return interp, be
+
+
+def prepare_error(backend: Backend, exc: BaseException) -> BackendError:
+    """The one-line error for a model whose kernels refuse it at preparation (first run).
+
+    A well-formed model that fails to prepare is broken or was edited (e.g. an operator
+    left with the wrong number of operands); the interpreter's multi-line message is folded.
+    """
+    detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+    return BackendError(f"{backend.describe()} could not prepare the model: {detail}")

@@ -197,6 +197,8 @@ def top_candidates(cand: np.ndarray, m: int) -> np.ndarray:
         better = np.flatnonzero(neg[i] < kth[i])
         tied = np.flatnonzero(neg[i] == kth[i])[: m - len(better)]
         pick = np.concatenate([better, tied])
+        if len(pick) < m:  # NaN scores (only from a broken model): rank them last
+            return top_candidates(np.where(np.isnan(cand), -np.inf, cand), m)
         out[i] = pick[np.lexsort((pick, neg[i, pick]))]
     return out
 

@@ -166,3 +166,119 @@ def test_plot_attention_png_and_missing_matplotlib(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(InputError, match="pip install matplotlib"):
         plot_attention(m, ["a", "b"], ["x", "y"], tmp_path / "q.png")
+
+
+# -- hardening: numbers, model paths as text, limits, unexpected errors, native noise ------
+
+def _row(first: str, n: int = 32) -> str:
+    return ",".join([first] + ["0.5"] * (n - 1))
+
+
+@pytest.mark.parametrize("value", ["1e39", "-1e39", "3.5e38", "nan", "inf", "-inf", "NaN"])
+def test_tabular_values_must_be_finite_float32(cli_main, tiny_artifacts, value):
+    res = _runner().invoke(cli_main, ["classify", "-m", str(tiny_artifacts["tabular"]), "--json",
+                                      _row(value)])
+    assert res.exit_code == 1 and res.stdout == ""
+    assert res.stderr.startswith("error: row 1: x0=") and res.stderr.count("\n") == 1
+    from edge_attn.runtime.classifier import TabularClassifier
+
+    with pytest.raises(InputError, match="finite float32|not finite"):
+        TabularClassifier(tiny_artifacts["tabular"]).predict([_row(value)])
+
+
+def test_rows_starting_with_a_minus_sign(cli_main, tiny_artifacts):
+    model = str(tiny_artifacts["tabular"])
+    row = _row("-1.5")
+    plain = _run(cli_main, ["classify", "-m", model, "--json", row, _row("-.25")])
+    assert plain.exit_code == 0, plain.output
+    after_dashes = _run(cli_main, ["classify", "-m", model, "--json", "--", row, _row("-.25")])
+    from_stdin = _run(cli_main, ["classify", "-m", model, "--json"], stdin=row + "\n")
+    first = json.loads(plain.stdout)
+    assert first == json.loads(after_dashes.stdout)
+    assert first[:1] == json.loads(from_stdin.stdout)
+    assert first[0]["source"][0] == -1.5 and first[1]["source"][0] == -0.25
+    # an option after a number still parses as an option
+    res = _run(cli_main, ["classify", row, "-m", model])
+    assert res.exit_code == 0 and res.stdout.count("\n") == 1
+
+
+def test_text_after_double_dash_and_negative_numbers(cli_main, tiny_artifacts):
+    model = str(tiny_artifacts["seq2seq"])
+    res = _run(cli_main, ["translate", "-m", model, "--json", "--", "-5 March 2021", "--beam"])
+    assert res.exit_code == 0, res.output
+    assert [o["source"] for o in json.loads(res.stdout)] == ["-5 March 2021", "--beam"]
+    res = _run(cli_main, ["translate", "-m", model, "-5", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)[0]["source"] == "-5"
+
+
+def test_model_path_given_as_text_is_an_error(cli_main, tiny_artifacts, tmp_path):
+    model = str(tiny_artifacts["seq2seq"])
+    for args in (["translate", model, "March 3"], ["translate", "dates-int8.eatt", "March 3"],
+                 ["translate", "-m", model, "March 3", model],
+                 ["classify", "-m", str(tiny_artifacts["text"]), str(tiny_artifacts["text"])]):
+        res = _runner().invoke(cli_main, args)
+        assert res.exit_code == 1 and res.stdout == "", args
+        assert "looks like a model file" in res.stderr and "-m/--model" in res.stderr
+    renamed = tmp_path / "model.bin"  # an artifact without the suffix is caught by content
+    renamed.write_bytes(tiny_artifacts["seq2seq"].read_bytes())
+    res = _runner().invoke(cli_main, ["translate", str(renamed), "March 3"])
+    assert res.exit_code == 1 and "looks like a model file" in res.stderr
+
+
+def test_decode_limits(cli_main, tiny_artifacts):
+    from edge_attn.runtime import constants as C
+    from edge_attn.runtime.translator import Translator
+
+    model = str(tiny_artifacts["seq2seq"])
+    for args in (["--max-len", str(C.MAX_DECODE_LEN + 1)], ["--max-len", "100000"],
+                 ["--beam", str(C.MAX_BEAM + 1)]):
+        res = _runner().invoke(cli_main, ["translate", "-m", model, *args, "x"])
+        assert res.exit_code == 2 and "not in the range" in res.stderr, args
+    tr = Translator(model)
+    with pytest.raises(InputError, match=f"max_len must be an integer in .1, {C.MAX_DECODE_LEN}"):
+        tr.translate("March 3", max_len=C.MAX_DECODE_LEN + 1)
+    with pytest.raises(InputError, match=f"beam must be an integer in .1, {C.MAX_BEAM}"):
+        tr.translate("March 3", beam=C.MAX_BEAM + 1)
+    assert tr.translate("March 3", max_len=C.MAX_DECODE_LEN, beam=2)[0].text
+
+
+def test_unexpected_exception_is_one_line_unless_verbose(cli_main, tiny_artifacts, monkeypatch):
+    from edge_attn.runtime.translator import Translator
+
+    def boom(*args, **kwargs):
+        raise ValueError("kaboom\nsecond line")
+
+    monkeypatch.setattr(Translator, "translate", boom)
+    model = str(tiny_artifacts["seq2seq"])
+    res = _runner().invoke(cli_main, ["translate", "-m", model, "x"])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1
+    assert res.stderr.startswith("error: unexpected ValueError: kaboom second line")
+    res = _runner().invoke(cli_main, ["--verbose", "translate", "-m", model, "x"])
+    assert isinstance(res.exception, ValueError)
+
+
+NATIVE_NOISE = ("XNNPACK delegate", "absl::InitializeLog", "oneDNN", "fully_quantize", "INFO:")
+
+
+def test_translate_stderr_has_no_native_noise(tiny_artifacts):
+    """LiteRT writes ``INFO: Created TensorFlow Lite XNNPACK delegate`` to descriptor 2 from
+    C++; only a real process shows whether it reaches the user (hence a subprocess)."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    from pathlib import Path
+
+    cmd = [str(Path(sys.executable).parent / "edge-attn")]  # the installed console script
+    args = ["translate", "-m", str(tiny_artifacts["seq2seq"]), "the 3rd of March, 2021"]
+    quiet = subprocess.run(cmd + args, capture_output=True, text=True, env=env, timeout=120)
+    assert quiet.returncode == 0 and quiet.stdout.strip(), quiet.stderr
+    assert quiet.stderr == ""
+    loud = subprocess.run(cmd + ["--verbose"] + args, capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert loud.returncode == 0 and loud.stdout == quiet.stdout
+    assert "XNNPACK" in loud.stderr  # the noise is real, and --verbose shows it
+    bad = subprocess.run(cmd + ["translate", "-m", str(tiny_artifacts["text"]), "x"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: ")
+    assert not any(n in bad.stderr for n in NATIVE_NOISE)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -12,6 +14,52 @@ import click
 from edge_attn.runtime.errors import InputError
 
 DEMO_MODEL = "dates-int8.eatt"
+ARTIFACT_SUFFIX = ".eatt"
+# An argument that is a number or a CSV row of numbers: "-1.5", "-2,3e-4,-.5".
+_NUMBER_ROW = re.compile(r"-(\d|\.\d|inf|nan)[\w.+-]*(\s*,\s*[^,]*)*", re.IGNORECASE)
+_ESCAPE = "\0"  # argv cannot contain NUL, so it marks an argument escaped below
+
+
+class NumbersCommand(click.Command):
+    """A command whose TEXT arguments may start with ``-`` when they are numbers.
+
+    ``-1.5,2,3`` is a tabular row, not an option. Other arguments starting with ``-`` go
+    after ``--`` (``edge-attn classify -m M -- "-x text"``).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {o for p in self.params if isinstance(p, click.Option) and not p.is_flag
+                       for o in (*p.opts, *p.secondary_opts)}
+        out: list[str] = []
+        for i, arg in enumerate(args):
+            if arg == "--":
+                out += args[i:]
+                break
+            escape = _NUMBER_ROW.fullmatch(arg) and (not out or out[-1] not in takes_value)
+            out.append(_ESCAPE + arg if escape else arg)
+        return super().parse_args(ctx, out)
+
+
+def unescape(args: Sequence[str]) -> list[str]:
+    """The TEXT arguments as typed (undoes :class:`NumbersCommand`'s marking)."""
+    return [a[len(_ESCAPE):] if a.startswith(_ESCAPE) else a for a in args]
+
+
+def reject_model_paths(args: Sequence[str]) -> None:
+    """InputError if a TEXT argument is a model file (``translate M.eatt "text"``)."""
+    for arg in args:
+        if arg.lower().endswith(ARTIFACT_SUFFIX) or (
+                "\n" not in arg and len(arg) < 4096 and os.path.isfile(arg) and _is_zip(arg)):
+            raise InputError(f"TEXT {arg!r} looks like a model file; give the model with "
+                             f"-m/--model {arg} and the text after it")
+
+
+def _is_zip(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def default_model() -> str:
@@ -32,7 +80,9 @@ def input_lines(args: Sequence[str]) -> list[str]:
         InputError: stdin is not valid UTF-8 (the message names the line), or no input.
     """
     if args:
-        return list(args)
+        texts = unescape(args)
+        reject_model_paths(texts)
+        return texts
     data = click.get_binary_stream("stdin").read()
     texts = []
     for n, raw in enumerate(data.splitlines(), start=1):

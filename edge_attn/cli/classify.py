@@ -7,10 +7,11 @@ import click
 from edge_attn.runtime.backend import BACKENDS
 
 from ._common import emit_json
-from ._runtime_io import input_lines, warnings_as_lines
+from ._quiet import native_stderr
+from ._runtime_io import NumbersCommand, input_lines, warnings_as_lines
 
 
-@click.command("classify")
+@click.command("classify", cls=NumbersCommand)
 @click.argument("text", nargs=-1)
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False), required=True,
               help="Classifier artifact (.eatt).")
@@ -23,13 +24,16 @@ def command(text: tuple[str, ...], model_path: str, show_attention: bool, thread
             backend: str | None, as_json: bool) -> None:
     """Classify TEXT (or each non-blank line of stdin).
 
-    For a tabular model every TEXT is one CSV row of numbers.
+    For a tabular model every TEXT is one CSV row of numbers (float32: finite, at most
+    about 3.4e38 in magnitude); rows starting with a negative number need no quoting tricks
+    ("-1.5,2,..."). Other TEXT starting with "-" goes after "--".
     """
     from edge_attn.runtime.classifier import load_classifier
     from edge_attn.runtime.heatmap import shade
 
     inputs = input_lines(text)
-    model = load_classifier(model_path, num_threads=threads, backend=backend)
+    with native_stderr():
+        model = load_classifier(model_path, num_threads=threads, backend=backend)
     with warnings_as_lines():
         predictions = model.predict(inputs)
     if as_json:

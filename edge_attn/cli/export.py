@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any, TextIO
 
 import click
 
 from edge_attn.runtime.constants import QUANT_MODES
 
 from ._common import emit_json, quiet_tensorflow, require_tensorflow
+from ._quiet import native_stderr
 from .report import print_validation
 
 
@@ -28,6 +30,23 @@ def command(checkpoint_dir: str, out: str, quantize: str, calibration_data: str 
     """Export CHECKPOINT_DIR (from `edge-attn train`) to an artifact file."""
     require_tensorflow("export")
     quiet_tensorflow()
+    with native_stderr() as stderr:
+        summary, warned = _run(checkpoint_dir, out, quantize, calibration_data,
+                               calibration_samples, force, no_validate, as_json, stderr)
+    for message in warned:
+        click.echo(f"warning: {message}", err=True)
+    if as_json:
+        emit_json(summary)
+        return
+    click.echo(f"wrote {summary['artifact']} ({summary['kind']}, {summary['quantization']}, "
+               f"{summary['file_bytes']:,} bytes, sha256 {summary['sha256'][:12]}…)")
+    print_validation(summary["validation"])
+
+
+def _run(checkpoint_dir: str, out: str, quantize: str, calibration_data: str | None,
+         calibration_samples: int, force: bool, no_validate: bool, as_json: bool,
+         stderr: TextIO) -> tuple[dict[str, Any], list[str]]:
+    """The export's summary and edge-attn's warnings; a progress bar on ``stderr``."""
     from edge_attn.export.pipeline import export
 
     bar = None
@@ -37,7 +56,7 @@ def command(checkpoint_dir: str, out: str, quantize: str, calibration_data: str 
         if as_json:
             return
         if bar is None:
-            bar = click.progressbar(length=total, label=stage, file=click.get_text_stream("stderr"))
+            bar = click.progressbar(length=total, label=stage, file=stderr)
             bar.__enter__()
         bar.update(done - bar.pos)
 
@@ -49,12 +68,5 @@ def command(checkpoint_dir: str, out: str, quantize: str, calibration_data: str 
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
-    for w in caught:
-        if "edge_attn" in type(w.message).__module__:
-            click.echo(f"warning: {w.message}", err=True)
-    if as_json:
-        emit_json(summary)
-        return
-    click.echo(f"wrote {summary['artifact']} ({summary['kind']}, {summary['quantization']}, "
-               f"{summary['file_bytes']:,} bytes, sha256 {summary['sha256'][:12]}…)")
-    print_validation(summary["validation"])
+    return summary, [str(w.message) for w in caught
+                     if "edge_attn" in type(w.message).__module__]

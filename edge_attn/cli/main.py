@@ -14,6 +14,8 @@ import click
 from edge_attn import __version__
 from edge_attn.runtime.errors import EdgeAttnError
 
+from ._quiet import quiet_environment
+
 # command name -> module in edge_attn.cli exposing ``command``
 COMMANDS = {"train": "train", "export": "export", "inspect": "inspect",
             "translate": "translate", "classify": "classify", "profile": "profile"}
@@ -39,10 +41,25 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: one line, the traceback only with --verbose
+            if (ctx.obj or {}).get("verbose"):
+                raise
+            detail = " ".join(str(exc).split())[:300]
+            click.echo(f"error: unexpected {type(exc).__name__}: {detail} (a bug in edge-attn; "
+                       "rerun with --verbose for the traceback and report it)", err=True)
+            sys.exit(2)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edge-attn")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also show TensorFlow's and LiteRT's own log lines.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """edge-attn: train attention models, export them to quantized TFLite, run them on
     small ARM devices with numpy + LiteRT."""
+    ctx.obj = {"verbose": verbose}
+    if not verbose:
+        quiet_environment()

@@ -9,6 +9,7 @@ import click
 from edge_attn.runtime.backend import BACKENDS
 
 from ._common import emit_json
+from ._quiet import native_stderr
 
 _BAR_UNITS = 1000  # progress-bar units per model
 
@@ -56,13 +57,14 @@ def command(models: tuple[str, ...], runs: int, warmup: int, threads: int | None
     options = dict(runs=runs, warmup=warmup, threads=threads, batch=batch, src_len=src_len,
                    tgt_len=tgt_len, backend=backend)
     results = []
-    if as_json:
-        results = [profile_model(m, **options) for m in models]
-    else:
-        with click.progressbar(length=_BAR_UNITS * len(models), label="profiling",
-                               file=click.get_text_stream("stderr")) as bar:
-            for m in models:
-                results.append(profile_model(m, progress=_advance(bar, m), **options))
+    with native_stderr() as stderr:
+        if as_json:
+            results = [profile_model(m, **options) for m in models]
+        else:
+            with click.progressbar(length=_BAR_UNITS * len(models), label="profiling",
+                                   file=stderr) as bar:
+                for m in models:
+                    results.append(profile_model(m, progress=_advance(bar, m), **options))
     rows = compare(results)
     if as_json:
         emit_json({"machine": machine_info(), "options": options, "models": results,
