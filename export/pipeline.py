@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from .lowering import INT16X8_CALLS, TFLITE_CALLS
 from .quantization import Mode, quant_config
 from .trace import trace
 from .validate import validate
+from .workdir import export_workdir
 from .write import build_artifact, write
 
 DEFAULT_CALIBRATION_SAMPLES = 200
@@ -70,7 +70,7 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
                 progress("calibrating", min(done[0], total), total)
 
         rep = representative_dataset(ckpt.model, kind, cal, calibration_samples, tick)
-    with tempfile.TemporaryDirectory(prefix="edge-attn-export-") as tmp:
+    with export_workdir(out) as tmp:
         calls = INT16X8_CALLS if quant.mode is Mode.INT16X8 else TFLITE_CALLS
         signatures = trace(ckpt.model, kind, Path(tmp) / "saved_model", calls)
         model_bytes = convert(Path(tmp) / "saved_model", signatures, quant, rep)

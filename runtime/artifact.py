@@ -13,17 +13,29 @@ import hashlib
 import io
 import json
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import constants as C
 from .errors import ArtifactError
+from .flatbuffer import check_model
 
 _TFLITE_IDENT = b"TFL3"
-_MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_MODEL_BYTES = 512 * 1024 * 1024
+"""Largest ``model.tflite`` member read (bytes); larger is refused before reading."""
+MAX_JSON_BYTES = 64 * 1024 * 1024
+"""Largest other member (JSON, shortlist) read (bytes); larger is refused before reading."""
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # the zip local file header, 30 bytes
+_LOCAL_MAGIC = b"PK\x03\x04"
+# Everything zipfile, zlib and the JSON decoder raise on damaged input.
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
+                ValueError, EOFError, OSError, struct.error, zlib.error, UnicodeDecodeError,
+                KeyError, IndexError, OverflowError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,10 @@ def write_artifact(
     full = dict(config)
     full.update(format=C.FORMAT_NAME, format_version=C.FORMAT_VERSION,
                 model_sha256=sha256_hex(model_bytes), model_bytes=len(model_bytes))
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    # ".NAME.<pid>.<random>.tmp": the pid lets the next export tell a killed writer's file
+    # from a running one's (export/workdir.py removes the former).
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
             zf.writestr(C.CONFIG_MEMBER, json.dumps(full, indent=1, sort_keys=True))
@@ -107,14 +122,99 @@ def write_artifact(
     return dest
 
 
-def _read_json(zf: zipfile.ZipFile, member: str, origin: str) -> Any:
-    if zf.getinfo(member).file_size > _MAX_JSON_BYTES:
-        raise ArtifactError(f"{origin}: {member} is implausibly large")
-    try:
-        return json.loads(zf.read(member).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{origin}: {member} is not valid JSON ({exc})") from None
+# Members read (others are ignored) and the largest size each may declare.
+_CAPS = {C.MODEL_MEMBER: MAX_MODEL_BYTES, C.CONFIG_MEMBER: MAX_JSON_BYTES,
+         C.TOKENIZERS_MEMBER: MAX_JSON_BYTES, C.VALIDATION_MEMBER: MAX_JSON_BYTES}
 
+
+def _member_infos(zf: zipfile.ZipFile, size: int, origin: str) -> dict[str, zipfile.ZipInfo]:
+    """The known members' directory entries, each checked before any byte is read.
+
+    Refused: duplicate names, compression other than stored, encryption, a declared size
+    above the member's cap or beyond the file, a header offset outside the file.
+    """
+    infos = zf.infolist()
+    names = [i.filename for i in infos]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ArtifactError(f"{origin}: corrupt artifact (duplicate member {dupes[0]!r})")
+    missing = [m for m in C.REQUIRED_MEMBERS if m not in names]
+    if missing:
+        raise ArtifactError(f"{origin}: not an edge-attn artifact (missing {', '.join(missing)})")
+    known = {i.filename: i for i in infos if i.filename in _CAPS}
+    for name, info in known.items():
+        _check_info(info, _CAPS[name], size, origin)
+    return known
+
+
+def _check_info(info: zipfile.ZipInfo, cap: int, size: int, origin: str) -> None:
+    """Refuse one directory entry the format never writes (see :func:`_member_infos`)."""
+    name = info.filename
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise ArtifactError(f"{origin}: {name} is compressed (method {info.compress_type}); "
+                            "artifacts store members uncompressed")
+    if info.flag_bits & 0x1:
+        raise ArtifactError(f"{origin}: {name} is encrypted; artifacts are never encrypted")
+    if info.file_size > cap:
+        raise ArtifactError(f"{origin}: {name} declares {info.file_size:,} bytes, more than "
+                            f"the {cap:,}-byte limit")
+    if info.file_size != info.compress_size or info.file_size > size:
+        raise ArtifactError(f"{origin}: corrupt artifact ({name} declares {info.file_size:,} "
+                            f"bytes in a {size:,}-byte file)")
+    if not 0 <= info.header_offset <= size - _LOCAL_HEADER.size - info.file_size:
+        raise ArtifactError(f"{origin}: corrupt artifact ({name} lies outside the file)")
+
+
+def _check_local_header(data: bytes, info: zipfile.ZipInfo, origin: str) -> None:
+    """The member's local header: magic, method and flags agree with the directory."""
+    magic, _, flags, method, *_ = _LOCAL_HEADER.unpack_from(data, info.header_offset)
+    if magic != _LOCAL_MAGIC or method != zipfile.ZIP_STORED or flags & 0x1:
+        raise ArtifactError(f"{origin}: corrupt artifact (bad local header of {info.filename})")
+
+
+def _read_members(data: bytes, origin: str) -> dict[str, bytes]:
+    """The known members' bytes; every zip or decoding failure becomes ArtifactError."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except _READ_ERRORS:
+        raise ArtifactError(f"{origin}: not an edge-attn artifact (not a zip archive; "
+                            "truncated or foreign file)") from None
+    with zf:
+        try:
+            infos = _member_infos(zf, len(data), origin)
+            out = {}
+            for name, info in infos.items():
+                _check_local_header(data, info, origin)
+                out[name] = zf.read(info)
+        except ArtifactError:
+            raise
+        except _READ_ERRORS as exc:
+            raise ArtifactError(f"{origin}: corrupt artifact ({_describe(exc)})") from None
+    return out
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line description of a low-level read error."""
+    text = " ".join(str(exc).split())[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _parse_json(members: dict[str, bytes], name: str, origin: str) -> Any:
+    """The member parsed as strict JSON (no NaN/Infinity); ``None`` if it is absent."""
+    if name not in members:
+        return None
+    try:
+        value = json.loads(members[name].decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ArtifactError(f"{origin}: {name} is not valid JSON ({_describe(exc)})") from None
+    if name != C.CONFIG_MEMBER and not isinstance(value, dict):
+        raise ArtifactError(f"{origin}: {name} must hold a JSON object, "
+                            f"not {type(value).__name__}")
+    return value
 
 def read_artifact(source: str | os.PathLike | bytes) -> Artifact:
     """Read and check an artifact before any interpreter sees its bytes.
@@ -143,33 +243,21 @@ def read_artifact(source: str | os.PathLike | bytes) -> Artifact:
             data = p.read_bytes()
         except OSError as exc:
             raise ArtifactError(f"{origin}: cannot read ({exc.strerror})") from None
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError):
-        raise ArtifactError(f"{origin}: not an edge-attn artifact (not a zip archive; "
-                            "truncated or foreign file)") from None
-    with zf:
-        names = set(zf.namelist())
-        missing = [m for m in C.REQUIRED_MEMBERS if m not in names]
-        if missing:
-            raise ArtifactError(
-                f"{origin}: not an edge-attn artifact (missing {', '.join(missing)})")
-        try:
-            config = _read_json(zf, C.CONFIG_MEMBER, origin)
-            tokenizers = _read_json(zf, C.TOKENIZERS_MEMBER, origin)
-            validation = (_read_json(zf, C.VALIDATION_MEMBER, origin)
-                          if C.VALIDATION_MEMBER in names else {})
-            model_bytes = zf.read(C.MODEL_MEMBER)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise ArtifactError(f"{origin}: corrupt artifact ({exc})") from None
+    members = _read_members(data, origin)
+    config = _parse_json(members, C.CONFIG_MEMBER, origin)
+    tokenizers = _parse_json(members, C.TOKENIZERS_MEMBER, origin)
+    validation = _parse_json(members, C.VALIDATION_MEMBER, origin) or {}
+    model_bytes = members[C.MODEL_MEMBER]
     _check_config(config, origin)
     if len(model_bytes) < 8 or model_bytes[4:8] != _TFLITE_IDENT:
         raise ArtifactError(f"{origin}: {C.MODEL_MEMBER} is not a TFLite flatbuffer")
     if sha256_hex(model_bytes) != config["model_sha256"]:
         raise ArtifactError(f"{origin}: model checksum mismatch (file corrupted or edited)")
+    check_model(model_bytes, origin)
     needs = {C.SEQ2SEQ: (C.SOURCE, C.TARGET), C.TEXT_CLASSIFIER: (C.SOURCE,)}
-    missing = [k for k in needs.get(config["kind"], ()) if k not in tokenizers]
-    if not isinstance(tokenizers, dict) or missing:
+    missing = [k for k in needs.get(config["kind"], ())
+               if not isinstance(tokenizers.get(k), dict)]
+    if missing:
         raise ArtifactError(f"{origin}: {C.TOKENIZERS_MEMBER} lacks the "
                             f"{' and '.join(missing) or 'expected'} tokenizer")
     return Artifact(config, model_bytes, tokenizers, validation,

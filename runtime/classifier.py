@@ -169,8 +169,8 @@ class TabularClassifier(_Classifier):
                 x = float(v.strip() if isinstance(v, str) else v)
             except (TypeError, ValueError):
                 raise InputError(f"row {n}: {name}={v!r} is not a number") from None
-            if not math.isfinite(x):
-                raise InputError(f"row {n}: {name}={v!r} is not finite")
+            if not math.isfinite(x) or abs(x) > float(np.finfo(np.float32).max):
+                raise InputError(f"row {n}: {name}={v!r} is not a finite float32 number")
             values.append(x)
         return values
 

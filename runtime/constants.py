@@ -35,3 +35,7 @@ QUANT_MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 
 # Tokenizer keys inside TOKENIZERS_MEMBER.
 SOURCE, TARGET = "source", "target"
+
+# Decoding limits (documented in the README): longest output and widest beam accepted.
+MAX_DECODE_LEN = 512
+MAX_BEAM = 64

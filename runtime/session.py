@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import constants as C
-from .backend import make_interpreter
+from .backend import make_interpreter, prepare_error
 from .errors import ArtifactError, InputError
 
 
@@ -129,11 +129,15 @@ class Session:
             self._probe()
         except RuntimeError as exc:
             if "XNNPACK" not in str(exc):
-                raise
+                raise prepare_error(self.backend, exc) from None
             # XNNPACK cannot prepare some quantized graphs (e.g. int8 LSTM); the built-in
             # kernels run them. Decided once, at load, so the decode loop stays lean.
             self.delegate = "none (XNNPACK could not prepare the model)"
             self._open(model_bytes, num_threads, backend, delegates=False)
+            try:
+                self._probe()
+            except RuntimeError as exc2:
+                raise prepare_error(self.backend, exc2) from None
 
     def _open(self, model_bytes: bytes, num_threads: int | None, backend: str | None,
               delegates: bool) -> None:

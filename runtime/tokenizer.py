@@ -309,7 +309,7 @@ def tokenizer_from_dict(d: dict[str, Any]) -> WordTokenizer | SentencePieceToken
     if not isinstance(d, dict):
         raise DataError(f"tokenizer dict must be a dict, got {type(d).__name__}")
     kind = d.get("type")
-    if kind not in TOKENIZER_TYPES:
+    if not isinstance(kind, str) or kind not in TOKENIZER_TYPES:
         raise DataError(
             f"unknown tokenizer type {kind!r}; expected one of: {', '.join(TOKENIZER_TYPES)}"
         )

@@ -248,11 +248,12 @@ class Translator(LoadedModel):
 
     def _check_options(self, beam: int, max_len: int | None, alpha: float,
                        mode: str) -> tuple[int, int]:
-        if not isinstance(beam, int) or beam < 1:
-            raise InputError(f"beam must be a positive integer, got {beam!r}")
+        if not isinstance(beam, int) or not 1 <= beam <= C.MAX_BEAM:
+            raise InputError(f"beam must be an integer in [1, {C.MAX_BEAM}], got {beam!r}")
         max_len = self.max_target_len if max_len is None else max_len
-        if not isinstance(max_len, int) or max_len < 1:
-            raise InputError(f"max_len must be a positive integer, got {max_len!r}")
+        if not isinstance(max_len, int) or not 1 <= max_len <= C.MAX_DECODE_LEN:
+            raise InputError(f"max_len must be an integer in [1, {C.MAX_DECODE_LEN}], "
+                             f"got {max_len!r}")
         if alpha < 0:
             raise InputError(f"length_penalty must be >= 0, got {alpha}")
         if mode not in ATTENTION_MODES:

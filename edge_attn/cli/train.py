@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ._common import emit_json, quiet_tensorflow, require_tensorflow
+from ._quiet import native_stderr
 
 KINDS = ("seq2seq", "text-classifier", "tabular-classifier")
 
@@ -43,12 +44,17 @@ def command(kind: str, as_json: bool, **kwargs) -> None:
     require_tensorflow("train")
     quiet_tensorflow()
     import sys
-
-    from edge_attn.training import TrainOptions, train
+    import warnings
 
     verbose = 0 if as_json else (1 if sys.stdout.isatty() else 2)
-    opts = TrainOptions(kind=kind, verbose=verbose, **kwargs)
-    summary = train(opts)
+    with native_stderr(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from edge_attn.training import TrainOptions, train
+
+        summary = train(TrainOptions(kind=kind, verbose=verbose, **kwargs))
+    for w in caught:
+        if "edge_attn" in type(w.message).__module__:
+            click.echo(f"warning: {w.message}", err=True)
     if as_json:
         emit_json(summary)
         return

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import click
 
+from edge_attn.runtime import constants as C
 from edge_attn.runtime.backend import BACKENDS
 
 from ._common import emit_json
-from ._runtime_io import default_model, input_lines, numbered, warnings_as_lines
+from ._quiet import native_stderr
+from ._runtime_io import NumbersCommand, default_model, input_lines, numbered, warnings_as_lines
 
 ATTENTION_MODES = ("soft", "hard", "monotonic")  # = runtime.translator.ATTENTION_MODES
 
 
-@click.command("translate")
+@click.command("translate", cls=NumbersCommand)
 @click.argument("text", nargs=-1)
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False),
               help="Artifact (.eatt); default: the bundled demo model.")
-@click.option("--beam", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Beam width (1 = greedy).")
-@click.option("--max-len", type=click.IntRange(1), default=None,
-              help="Maximum output tokens [default: the model's max_target_len].")
+@click.option("--beam", type=click.IntRange(1, C.MAX_BEAM), default=1, show_default=True,
+              help=f"Beam width (1 = greedy; at most {C.MAX_BEAM}).")
+@click.option("--max-len", type=click.IntRange(1, C.MAX_DECODE_LEN), default=None,
+              help="Maximum output tokens [default: the model's max_target_len; "
+                   f"at most {C.MAX_DECODE_LEN}].")
 @click.option("--min-len", type=click.IntRange(0), default=0, show_default=True,
               help="Output tokens before which <eos> may not be chosen.")
 @click.option("--length-penalty", type=click.FloatRange(0.0), default=0.6, show_default=True,
@@ -40,13 +43,17 @@ def command(text: tuple[str, ...], model_path: str | None, beam: int, max_len: i
             as_json: bool) -> None:
     """Translate TEXT (or each non-blank line of stdin).
 
-    Sources longer than the model's fixed length are truncated with a warning.
+    Sources longer than the model's fixed length are truncated with a warning. The model
+    is given with -m (a TEXT that is a model file is an error); TEXT starting with "-" goes
+    after "--" (numbers such as "-5" work anywhere).
     """
     from edge_attn.runtime.heatmap import plot_attention, render_heatmap
     from edge_attn.runtime.translator import Translator
 
     texts = input_lines(text)
-    translator = Translator(model_path or default_model(), num_threads=threads, backend=backend)
+    with native_stderr():
+        translator = Translator(model_path or default_model(), num_threads=threads,
+                                backend=backend)
     with warnings_as_lines():
         results = translator.translate(texts, beam=beam, max_len=max_len,
                                        length_penalty=length_penalty,
