@@ -100,14 +100,17 @@ def test_killed_export_leftovers_are_removed_by_the_next_export(pipeline, tmp_pa
     out = tmp_path / "o.eatt"
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     cmd = [_edge_attn(), "export", str(pipeline["tabular_ckpt"]), "-o", str(out)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    log = tmp_path.parent / f"{tmp_path.name}-export.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
     deadline = time.monotonic() + 240
     work = tmp_path / f".edge-attn-export-o.eatt.{proc.pid}.tmp"
     while not work.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert work.is_dir(), "the export ended before its work folder appeared"
+    assert work.is_dir(), (f"the export ended (exit {proc.returncode}) before its work "
+                           f"folder appeared: {log.read_text(errors='replace')[-800:]}")
     part = tmp_path / f".o.eatt.{proc.pid}.x1y2z3w4.tmp"  # as if killed while writing
     part.write_bytes(b"PK\x03\x04partial")
     assert not out.exists()

@@ -227,3 +227,19 @@ def test_cli_reports_hostile_files_in_one_line(cli_main, members, tmp_path):
         assert res.exit_code == 1, res.output
         assert res.output.startswith("error: ") and res.output.count("\n") == 1
         assert "encrypted" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("labels", [["a", "a", "b", "c"], ["", "b", "c", "d"]])
+def test_empty_or_duplicate_labels(cli_main, tiny_artifacts, labels, tmp_path):
+    text = _members(tiny_artifacts["text"])
+    config = json.loads(text[C.CONFIG_MEMBER])
+    part = config["classifier"] if "classifier" in config else config
+    part["labels"] = labels
+    path = tmp_path / "labels.eatt"
+    path.write_bytes(_raw_zip(_stored(dict(text, **{C.CONFIG_MEMBER: json.dumps(config)
+                                                       .encode()}))))
+    with pytest.raises(ArtifactError, match="labels"):
+        read_artifact(path)
+    res = CliRunner().invoke(cli_main, ["classify", "-m", str(path), "hello"])
+    assert res.exit_code == 1 and res.output.startswith("error: ") and "labels" in res.output
+    assert res.output.count("\n") == 1

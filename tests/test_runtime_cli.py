@@ -277,7 +277,10 @@ def test_translate_stderr_has_no_native_noise(tiny_artifacts):
     loud = subprocess.run(cmd + ["--verbose"] + args, capture_output=True, text=True, env=env,
                           timeout=120)
     assert loud.returncode == 0 and loud.stdout == quiet.stdout
-    assert "XNNPACK" in loud.stderr  # the noise is real, and --verbose shows it
+    from edge_attn.runtime.backend import LITERT, get_backend
+
+    if get_backend().name == LITERT:  # tflite-runtime 2.14 prints no delegate line here
+        assert "XNNPACK" in loud.stderr  # the noise is real, and --verbose shows it
     bad = subprocess.run(cmd + ["translate", "-m", str(tiny_artifacts["text"]), "x"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 1 and bad.stderr.startswith("error: ")
