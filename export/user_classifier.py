@@ -5,8 +5,11 @@ Two recipes (issue 12, styles 3 and 4), the attention named by the user:
 - **tabular** — ``x → Dense(F, softmax, name=A) → Multiply([x, a]) → dense head``: the
   attention is layer ``A``'s output [B, F];
 - **text** — ``ids → Embedding → Bidirectional(GRU) → pooling layer A → Dense``: the weights
-  are inside ``A`` (``tanh(xW+b)·u``, softmax over time), so ``A`` must expose them as a
-  method ``attention_weights(inputs, mask=None) → [B, S]`` (the documented convention).
+  are inside ``A`` (``tanh(xW+b)·u``, softmax over time), so ``A`` must expose them (the
+  documented convention) as a method ``attention_weights(inputs, mask=None) → [B, S]``, or
+  better ``attention_scores(inputs) → [B, S]`` (the raw scores): export then computes
+  ``a = masked_softmax(scores, mask)`` and ``Σ_s a_s x_s`` itself, which keeps int8 working
+  where the layer's own ``scores − 1e9`` masking would not (validation checks both agree).
 
 :class:`UserClassifier` re-runs the model's nodes in order with the same layers; embeddings
 and recurrences go through ``calls`` (gather and one WHILE loop when lowered); layers that
@@ -29,7 +32,7 @@ from edge_attn.runtime.errors import ExportError, InputError
 
 from .keras_derive import _describe, _is_recurrent, _nodes_in_order, _producer
 
-WEIGHTS_METHOD = "attention_weights"
+WEIGHTS_METHOD, SCORES_METHOD = "attention_weights", "attention_scores"
 _BIG_NEGATIVE = re.compile(r"-\s*1e\s*[+]?\s*(9|1\d|[2-9]\d)|-\s*1\.0e\s*(9|1\d)|-\s*inf|"
                            r"float\(['\"]-inf")
 
@@ -61,7 +64,7 @@ def _pick_attention(model: Any, kind: str, name: str | None) -> Any:
             raise InputError(f"model {model.name!r} has no layer named {name!r} (layers: "
                              f"{', '.join(x.name for x in model.layers)})") from None
     if kind == C.TEXT_CLASSIFIER:
-        found = [x for x in model.layers if hasattr(x, WEIGHTS_METHOD)]
+        found = [x for x in model.layers if _taps(x)]
     else:
         found = [x for x in model.layers if isinstance(x, keras.layers.Dense)
                  and keras.activations.get(x.activation) is keras.activations.softmax
@@ -112,11 +115,14 @@ class UserClassifier:
                              "functional Keras classifier with one input and one output")
         self.model, self.kind = model, kind
         self.layer = _pick_attention(model, kind, attention)
-        if kind == C.TEXT_CLASSIFIER and not callable(getattr(self.layer, WEIGHTS_METHOD, None)):
+        if kind == C.TEXT_CLASSIFIER and not _taps(self.layer):
             raise InputError(f"attention layer {self.layer.name} ({type(self.layer).__name__}) "
                              f"has no {WEIGHTS_METHOD}(inputs, mask=None) method returning its "
-                             "softmax weights [B, S]; add one so export can tap them")
-        if kind == C.TEXT_CLASSIFIER:
+                             f"softmax weights [B, S] (nor {SCORES_METHOD}(inputs) returning "
+                             "raw scores); add one so export can tap them")
+        self.scores = kind == C.TEXT_CLASSIFIER and callable(
+            getattr(self.layer, SCORES_METHOD, None))
+        if kind == C.TEXT_CLASSIFIER and not self.scores:
             _warn_big_negative(self.layer)
         self.head = _head_kind(model)
         self.nodes = [n for n in _nodes_in_order(model) if not n.is_input]
@@ -131,8 +137,11 @@ class UserClassifier:
         env = {id(self.model.inputs[0]): inputs}
         weights = None
         for node in self.nodes:
-            out = self._run(node, env, calls)
-            if node.operation is self.layer:
+            if node.operation is self.layer and self.scores:
+                out, weights = self._pool(node, env, calls)
+            else:
+                out = self._run(node, env, calls)
+            if node.operation is self.layer and not self.scores:
                 if self.kind == C.TABULAR_CLASSIFIER:
                     weights = out
                 else:
@@ -149,6 +158,22 @@ class UserClassifier:
         if weights is None:
             raise ExportError(f"attention layer {self.layer.name} is not on the model's path")
         return probs, weights
+
+    def _pool(self, node: Any, env: dict, calls: LayerCalls) -> tuple[Any, Any]:
+        """``(pooled [B, D], weights [B, S])``: the layer's own output for Keras calls, the
+        masked softmax over its ``attention_scores`` and a matmul sum when lowered."""
+        from keras import ops
+
+        from edge_attn.layers.masked_softmax import masked_softmax
+
+        from .lowering import TFLiteCalls
+
+        args, kwargs = node.arguments.fill_in(env)
+        mask = self._mask_for(node, env, kwargs)
+        weights = masked_softmax(getattr(self.layer, SCORES_METHOD)(args[0]), mask)
+        if not isinstance(calls, TFLiteCalls):
+            return self._run(node, env, calls), weights
+        return ops.matmul(ops.expand_dims(weights, 1), args[0])[:, 0], weights
 
     def _mask_for(self, node: Any, env: dict, kwargs: dict) -> Any:
         """The mask Keras would pass this node: its recorded one, else its input's."""
@@ -181,6 +206,10 @@ class UserClassifier:
             raise ExportError(f"layer {_describe(node)} failed when re-run: "
                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                               ) from None
+
+
+def _taps(layer: Any) -> bool:
+    return any(callable(getattr(layer, m, None)) for m in (WEIGHTS_METHOD, SCORES_METHOD))
 
 
 def tap_classifier(model: Any, kind: str, attention: str | None = None) -> UserClassifier:

@@ -14,6 +14,7 @@ the model's embedding has rows (source) or its output has classes (target).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,12 @@ def parse_specials(text: str | None) -> dict[str, str]:
     return out
 
 
-def _resolve(vocab: list[str], specials: dict[str, str], origin: str) -> dict[str, int | None]:
+def _resolve(vocab: list[str], specials: dict[str, str], origin: str,
+             optional: Sequence[str] = ()) -> dict[str, int | None]:
+    """Special name → id; InputError for a named token missing from the vocabulary (unless
+    its name is ``optional``: then None)."""
     index = {tok: i for i, tok in enumerate(vocab)}
+    specials = {k: v for k, v in specials.items() if v in index or k not in optional}
     missing = {k: v for k, v in specials.items() if v not in index}
     if missing:
         shown = ", ".join(f"{k}={v!r}" for k, v in missing.items())
@@ -53,13 +58,14 @@ def _resolve(vocab: list[str], specials: dict[str, str], origin: str) -> dict[st
 
 def read_vocab_file(path: str | Path, specials: dict[str, str] | None = None,
                     standardize: str | None = "lower_and_strip_punctuation",
-                    split: str = "whitespace") -> VocabTokenizer:
+                    split: str = "whitespace", optional: Sequence[str] = ()) -> VocabTokenizer:
     """A tokenizer from a one-token-per-line file (UTF-8; line n is id n).
 
     Args:
         path: The file.
         specials: Named special tokens (default ``pad=''``, ``unk='[UNK]'`` as Keras).
         standardize, split: Text processing, as ``TextVectorization``'s.
+        optional: Special names that may be absent (a source vocabulary needs no bos/eos).
 
     Raises:
         DataError: Missing/unreadable file. InputError: specials not in it.
@@ -74,11 +80,12 @@ def read_vocab_file(path: str | Path, specials: dict[str, str] | None = None,
     if vocab and vocab[-1] == "":  # the final newline
         vocab = vocab[:-1]
     named = {"pad": KERAS_PAD, "unk": KERAS_UNK, **(specials or {})}
-    return VocabTokenizer(vocab, _resolve(vocab, named, str(path)), standardize, split)
+    return VocabTokenizer(vocab, _resolve(vocab, named, str(path), optional), standardize,
+                          split)
 
 
-def from_text_vectorization(layer: Any, specials: dict[str, str] | None = None
-                            ) -> VocabTokenizer:
+def from_text_vectorization(layer: Any, specials: dict[str, str] | None = None,
+                            optional: Sequence[str] = ()) -> VocabTokenizer:
     """A tokenizer reproducing a ``TextVectorization`` layer (output_mode ``int``).
 
     Raises:
@@ -100,7 +107,7 @@ def from_text_vectorization(layer: Any, specials: dict[str, str] | None = None
         raise InputError(f"{name}: only output_mode='int' without ngrams is supported")
     vocab = [str(t) for t in layer.get_vocabulary()]
     named = {"pad": KERAS_PAD, "unk": KERAS_UNK, **(specials or {})}
-    return VocabTokenizer(vocab, _resolve(vocab, named, name), standardize, split)
+    return VocabTokenizer(vocab, _resolve(vocab, named, name, optional), standardize, split)
 
 
 def check_size(tokenizer: Any, size: int, what: str) -> None:

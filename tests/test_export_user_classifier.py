@@ -118,3 +118,27 @@ def test_classifier_without_attention_is_refused() -> None:
         keras.layers.Dense(4)(x)))
     with pytest.raises(InputError, match="which layer is the attention.*--attention-layer"):
         tap_classifier(model, C.TABULAR_CLASSIFIER)
+
+
+def test_text_pooling_scores_keep_int8(text) -> None:
+    """With ``attention_scores`` export masks the scores itself (no -1e9): int8 keeps the
+    attention; the layer's own -1e9 masking loses it (same weights, measured side by side)."""
+    texts, ids, y, tok, names = um.date_lang_data()
+    own, x = text[0], text[1]
+    scored = um.text_classifier(tok.vocab_size, len(names), 24, scores=True)
+    scored.set_weights(own.get_weights())
+    clf = tap_classifier(scored, C.TEXT_CLASSIFIER)
+    ref = np.asarray(own(x))
+    probs, att = (np.asarray(t) for t in clf.classify(x))
+    assert np.abs(probs - ref).max() < 1e-6
+    lowered, low_att = (np.asarray(t) for t in clf.classify(x, TFLITE_CALLS))
+    assert np.abs(lowered - ref).max() < 1e-5 and np.abs(low_att - att).max() < 1e-6
+    with pytest.warns(LargeNegativeMaskWarning):
+        plain = tap_classifier(own, C.TEXT_CLASSIFIER)
+    figures = {}
+    for name, c, m in (("scores", clf, scored), ("own -1e9", plain, own)):
+        q = Session(_convert(m, c, x, "int8"), 1).run(C.CLASSIFY, {C.CLS_INPUTS: x})
+        figures[name] = ((q[C.CLS_PROBS].argmax(-1) == ref.argmax(-1)).mean(),
+                         (q[C.CLS_ATTENTION].argmax(-1) == att.argmax(-1)).mean())
+    print("text int8 (label, attention-argmax) agreement:", figures)
+    assert figures["scores"][1] > figures["own -1e9"][1] + 0.3

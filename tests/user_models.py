@@ -156,22 +156,36 @@ def _pooling_class():
         def get_config(self):
             return {**super().get_config(), "units": self.units}
 
-    return AttentionPooling
+    @keras.saving.register_keras_serializable(package="user_models")
+    class ScoredPooling(AttentionPooling):
+        """The same layer exposing its raw scores (the convention export prefers)."""
+
+        def attention_scores(self, x):
+            from keras import ops
+
+            return ops.squeeze(ops.matmul(ops.tanh(ops.matmul(x, self.w) + self.b),
+                                          self.u), -1)
+
+    return AttentionPooling, ScoredPooling
 
 
-AttentionPooling = None
+POOLING: tuple = ()
 
 
-def text_classifier(vocab: int, classes: int, length: int, units: int = 16) -> Any:
-    """Embedding(mask_zero) → Bidirectional(GRU) → AttentionPooling("pool") → Dense."""
+def text_classifier(vocab: int, classes: int, length: int, units: int = 16,
+                    scores: bool = False) -> Any:
+    """Embedding(mask_zero) → Bidirectional(GRU) → pooling layer "pool" → Dense.
+
+    ``scores``: the pooling layer also has ``attention_scores`` (export masks them itself).
+    """
     import keras
 
-    global AttentionPooling
-    AttentionPooling = AttentionPooling or _pooling_class()
+    global POOLING
+    POOLING = POOLING or _pooling_class()
     ids = keras.Input((length,), dtype="int32", name="ids")
     x = keras.layers.Embedding(vocab, 16, mask_zero=True)(ids)
     x = keras.layers.Bidirectional(keras.layers.GRU(units // 2, return_sequences=True))(x)
-    pooled = AttentionPooling(units, name="pool")(x)
+    pooled = POOLING[int(scores)](units, name="pool")(x)
     return keras.Model(ids, keras.layers.Dense(classes, activation="softmax")(pooled))
 
 
