@@ -24,6 +24,11 @@ MAX_TENSOR_BYTES = 256 * 1024 * 1024
 """Largest tensor a model may declare (bytes, dynamic dimensions counted as 1)."""
 MAX_TOTAL_TENSOR_BYTES = 1024 * 1024 * 1024
 """Largest sum of all declared tensor sizes (bytes)."""
+SCALE_RANGE = (1e-15, 1e15)
+"""Quantization scales accepted (real models: about 1e-9 for int16x8 biases to 1e2)."""
+# Tensor types a signature may expose (numpy-mappable): float32/16/64, int8/16/32/64, uint8,
+# bool. Resource and variant tensors stay inside the model.
+_IO_TYPES = frozenset({0, 1, 2, 3, 4, 6, 7, 9, 10})
 
 # TensorType -> bytes per element (STRING, RESOURCE, VARIANT: counted as 1; INT4 as 1).
 _ITEM_BYTES = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 5: 1, 6: 1, 7: 2, 8: 8, 9: 1, 10: 8, 11: 16,
@@ -102,11 +107,21 @@ class _Reader:
 
     def tables(self, table: int, index: int) -> list[int]:
         start, n = self.vector(table, index, 4)
-        return [start + 4 * i + self._unpack("<I", start + 4 * i) for i in range(n)]
+        offsets = struct.unpack_from(f"<{n}I", self.data, start) if n else ()
+        return [start + 4 * i + o for i, o in enumerate(offsets)]
 
     def ints(self, table: int, index: int) -> list[int]:
-        start, n = self.vector(table, index, 4)
-        return [self._unpack("<i", start + 4 * i) for i in range(n)]
+        return self.values(table, index, "<i")
+
+    def values(self, table: int, index: int, fmt: str) -> list:
+        """The items of a vector of scalars (``fmt``: one struct code, e.g. ``"<f"``)."""
+        start, n = self.vector(table, index, struct.calcsize(fmt))
+        return list(struct.unpack_from(f"{fmt[0]}{n}{fmt[1:]}", self.data, start)) if n else []
+
+    def table(self, table: int, index: int) -> int | None:
+        """Position of the sub-table in field ``index`` (None: absent)."""
+        pos = self.field(table, index)
+        return None if pos is None else pos + self._unpack("<I", pos)
 
 
 def _tensor_bytes(r: _Reader, tensor: int, n_buffers: int) -> int:
@@ -126,7 +141,23 @@ def _tensor_bytes(r: _Reader, tensor: int, n_buffers: int) -> int:
         if n > MAX_TENSOR_BYTES:
             raise _Bad(f"a tensor of {n:,} bytes (limit {MAX_TENSOR_BYTES:,})")
         largest = max(largest, n)
+    _check_quantization(r, r.table(tensor, 4))
     return largest
+
+
+def _check_quantization(r: _Reader, quant: int | None) -> None:
+    """Scales finite and within :data:`SCALE_RANGE`, zero points of integer size.
+
+    Kernels derive fixed-point multipliers from the scales; an absurd scale (an edited
+    ``0.015`` → ``8e-22``) aborts tflite-runtime 2.14 inside a CHECK.
+    """
+    if quant is None:
+        return
+    lo, hi = SCALE_RANGE
+    if any(not lo <= x <= hi for x in r.values(quant, 2, "<f")):  # NaN fails too
+        raise _Bad("a quantization scale outside [1e-15, 1e15]")
+    if any(abs(z) > 65535 for z in r.values(quant, 3, "<q")):
+        raise _Bad("a quantization zero point out of range")
 
 
 def _check_indices(r: _Reader, subgraph: int, n_tensors: int, codes: list[int]) -> set[int]:
@@ -190,16 +221,16 @@ def check_model(model_bytes: bytes, origin: str) -> None:
             raise _Bad("a buffer stored outside the flatbuffer")
         codes = _op_codes(r, model)
         subgraphs = r.tables(model, 2)
-        sizes, total, calls = [], 0, {}
+        all_tensors, total, calls = [], 0, {}
         for i, subgraph in enumerate(subgraphs):
             tensors = r.tables(subgraph, 0)
-            sizes.append(len(tensors))
+            all_tensors.append(tensors)
             total += sum(_tensor_bytes(r, t, len(buffers)) for t in tensors)
             calls[i] = _check_indices(r, subgraph, len(tensors), codes)
         if total > MAX_TOTAL_TENSOR_BYTES:
             raise _Bad(f"{total:,} bytes of tensors (limit {MAX_TOTAL_TENSOR_BYTES:,})")
         _check_calls(calls)
-        _check_signatures(r, model, sizes)
+        _check_signatures(r, model, all_tensors)
     except (_Bad, StructureError) as exc:
         raise ArtifactError(f"{origin}: model.tflite is malformed ({exc})") from None
 
@@ -227,12 +258,16 @@ def _check_calls(calls: dict[int, set[int]]) -> None:
                 stack.append((nxt, iter(sorted(calls[nxt]))))
 
 
-def _check_signatures(r: _Reader, model: int, sizes: list[int]) -> None:
-    """Every signature names an existing subgraph and tensors inside it."""
+def _check_signatures(r: _Reader, model: int, tensors: list[list[int]]) -> None:
+    """Every signature names an existing subgraph and numeric tensors inside it."""
     for sig in r.tables(model, 7):
         index = r.scalar(sig, 4, "<I", 0)
-        if index >= len(sizes):
+        if index >= len(tensors):
             raise _Bad("a signature refers to a missing subgraph")
         for field in (0, 1):
-            if any(r.scalar(t, 1, "<I", 0) >= sizes[index] for t in r.tables(sig, field)):
-                raise _Bad("a signature refers to a missing tensor")
+            for item in r.tables(sig, field):
+                t = r.scalar(item, 1, "<I", 0)
+                if t >= len(tensors[index]):
+                    raise _Bad("a signature refers to a missing tensor")
+                if r.scalar(tensors[index][t], 1, "<b", 0) not in _IO_TYPES:
+                    raise _Bad("a signature tensor of a non-numeric type")
