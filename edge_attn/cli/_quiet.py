@@ -40,12 +40,21 @@ def _flush_stderr() -> None:
         sys.stderr.flush()
 
 
+def _on_descriptor_2(stream: TextIO) -> bool:
+    """Whether ``stream`` writes to descriptor 2 (not, e.g., a test runner's buffer)."""
+    try:
+        return stream.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 @contextlib.contextmanager
 def native_stderr() -> Iterator[TextIO]:
     """Capture file descriptor 2 inside the block (unless ``--verbose``).
 
     Yields:
-        A text stream writing to the real stderr (for progress bars shown meanwhile).
+        A text stream for the CLI's own stderr lines meanwhile (progress bars): the real
+        stderr, or ``sys.stderr`` when that is not descriptor 2 (a test runner's buffer).
 
     On an unexpected exception the captured bytes are written to stderr, then it propagates;
     on success or an :class:`EdgeAttnError` they are dropped.
@@ -64,7 +73,7 @@ def native_stderr() -> Iterator[TextIO]:
         os.dup2(capture.fileno(), 2)
         failed = False
         try:
-            yield real
+            yield real if _on_descriptor_2(sys.stderr) else sys.stderr
         except EdgeAttnError:  # our own one-line error says what is wrong
             raise
         except BaseException:
