@@ -170,7 +170,8 @@ class TabularClassifier(_Classifier):
             except (TypeError, ValueError):
                 raise InputError(f"row {n}: {name}={v!r} is not a number") from None
             if not math.isfinite(x) or abs(x) > float(np.finfo(np.float32).max):
-                raise InputError(f"row {n}: {name}={v!r} is not a finite float32 number")
+                raise InputError(f"row {n}: {name}={v!r} is not finite in float32 "
+                                 "(|x| <= 3.4e38)")
             values.append(x)
         return values
 
