@@ -59,6 +59,9 @@ _WHILE = 119
 _CALL_FIELDS = {118: (0, 1), 119: (0, 1), 129: (0,)}  # IF, WHILE, CALL_ONCE
 
 
+_STRUCTS = {f: struct.Struct(f) for f in ("<b", "<B", "<H", "<i", "<I", "<q", "<Q", "<f")}
+
+
 class _Bad(Exception):
     """Internal: the buffer is not the model it claims to be."""
 
@@ -70,10 +73,12 @@ class _Reader:
         self.data = data
 
     def _unpack(self, fmt: str, pos: int) -> int:
-        size = struct.calcsize(fmt)
-        if not 0 <= pos <= len(self.data) - size:
+        if pos < 0:
             raise _Bad(f"read at {pos} outside the {len(self.data)}-byte model")
-        return struct.unpack_from(fmt, self.data, pos)[0]
+        try:
+            return _STRUCTS[fmt].unpack_from(self.data, pos)[0]
+        except struct.error:
+            raise _Bad(f"read at {pos} outside the {len(self.data)}-byte model") from None
 
     def root(self) -> int:
         return self._unpack("<I", 0)

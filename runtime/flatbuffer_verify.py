@@ -52,6 +52,9 @@ OPTION_FIELDS: dict[int, dict[int, object]] = {
 }
 
 
+_STRUCTS = {f: struct.Struct(f) for f in ("<B", "<H", "<i", "<I")}
+
+
 class StructureError(Exception):
     """The buffer is not a well-formed TFLite flatbuffer."""
 
@@ -67,10 +70,12 @@ class Verifier:
         self.data, self.size, self.tables = data, len(data), 0
 
     def _u(self, fmt: str, pos: int) -> int:
-        n = struct.calcsize(fmt)
-        if not 0 <= pos <= self.size - n:
+        if pos < 0:
             raise StructureError(f"offset {pos} outside the {self.size}-byte model")
-        return struct.unpack_from(fmt, self.data, pos)[0]
+        try:
+            return _STRUCTS[fmt].unpack_from(self.data, pos)[0]
+        except struct.error:
+            raise StructureError(f"offset {pos} outside the {self.size}-byte model") from None
 
     def verify(self) -> None:
         """Verify the whole model (the root table is a ``Model``)."""
