@@ -6,8 +6,9 @@ SavedModel) and writes the artifact through a temp file
 (:func:`edge_attn.runtime.artifact.write_artifact`). Both are removed when the export ends,
 even on an error. An export killed outright (SIGKILL, power loss) cannot clean up; the next
 export into the same folder removes what such exports left: entries whose process is gone, or
-older than :data:`STALE_HOURS` (a reused pid), plus ``edge-attn-export-*`` folders that older
-versions left in the system temp folder.
+older than :data:`STALE_HOURS` (a reused pid), plus what older versions left: pid-less
+``.NAME.eatt.XXXXXXXX.tmp`` files beside the output and ``edge-attn-export-*`` folders in the
+system temp folder, once older than :data:`STALE_HOURS`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ STALE_HOURS = 24.0
 _WORKDIR = re.compile(r"\.edge-attn-export-.+\.(\d+)\.tmp")
 _ARTIFACT_TMP = re.compile(r"\..+\.(\d+)\.[A-Za-z0-9_]+\.tmp")
 _LEGACY_PREFIX = "edge-attn-export-"  # older versions: a TemporaryDirectory in /tmp
+_LEGACY_TMP = re.compile(r"\..+\.eatt\.[a-z0-9_]{8}\.tmp")  # older write_artifact, no pid
 
 
 def _alive(pid: int) -> bool:
@@ -70,7 +72,8 @@ def remove_stale(folder: Path) -> list[Path]:
         entries = []
     for path in entries:
         m = _WORKDIR.fullmatch(path.name) or _ARTIFACT_TMP.fullmatch(path.name)
-        if m and (not _alive(int(m.group(1))) or _old(path, now)):
+        if (m and (not _alive(int(m.group(1))) or _old(path, now))) or (
+                _LEGACY_TMP.fullmatch(path.name) and _old(path, now)):
             _remove(path)
             removed.append(path)
     legacy = Path(tempfile.gettempdir())

@@ -61,17 +61,24 @@ def test_old_entries_of_live_pids_are_removed(tmp_path):
     assert not any(p.exists() for p in entries)
 
 
-def test_legacy_temp_folders_in_the_system_temp_dir(tmp_path, monkeypatch):
+def test_legacy_leftovers_once_old(tmp_path, monkeypatch):
+    """Older versions left pid-less names: removed only once older than STALE_HOURS."""
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path / "systmp"))
     legacy = tmp_path / "systmp" / "edge-attn-export-abc123"
     fresh = tmp_path / "systmp" / "edge-attn-export-def456"
     for p in (legacy, fresh):
         p.mkdir(parents=True)
-    old = time.time() - (workdir.STALE_HOURS + 1) * 3600
-    os.utime(legacy, (old, old))
     (tmp_path / "out").mkdir()
+    old_part = tmp_path / "out" / ".o.eatt.ab12cd34.tmp"
+    new_part = tmp_path / "out" / ".p.eatt.ef56gh78.tmp"
+    for p in (old_part, new_part):
+        p.write_bytes(b"PK")
+    old = time.time() - (workdir.STALE_HOURS + 1) * 3600
+    for p in (legacy, old_part):
+        os.utime(p, (old, old))
     remove_stale(tmp_path / "out")
     assert not legacy.exists() and fresh.exists()
+    assert not old_part.exists() and new_part.exists()
 
 
 def test_export_workdir_is_beside_the_output_and_removed(tmp_path):
