@@ -2,10 +2,51 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from typing import Any
 
 import keras
+
+PROGRESS_EVERY_S = 30.0
+
+
+def distribution_scope() -> Any:
+    """``tf.distribute.MirroredStrategy().scope()`` when more than one GPU is visible (build
+    and compile the model inside it: the same command trains on every GPU), else a no-op."""
+    import tensorflow as tf
+
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy().scope()
+    return contextlib.nullcontext()
+
+
+class BatchProgress(keras.callbacks.Callback):
+    """One line every ``every_s`` seconds inside an epoch (Keras's ``verbose=2`` prints only at
+    epoch ends; a long epoch on real data would show nothing for many minutes)."""
+
+    def __init__(self, steps: int, every_s: float = PROGRESS_EVERY_S) -> None:
+        super().__init__()
+        self.steps, self.every_s = steps, every_s
+        self.epoch, self.t_epoch, self.t_last = 0, 0.0, 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self.epoch, self.t_epoch = epoch, time.perf_counter()
+        self.t_last = self.t_epoch
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        now = time.perf_counter()
+        if now - self.t_last < self.every_s:
+            return
+        self.t_last = now
+        done = batch + 1
+        eta = (now - self.t_epoch) / done * (self.steps - done)
+        loss = (logs or {}).get("loss")
+        shown = f", loss {float(loss):.4f}" if loss is not None else ""
+        print(f"epoch {self.epoch + 1}: batch {done}/{self.steps}{shown}, "
+              f"{now - self.t_epoch:.0f} s, about {eta:.0f} s left", file=sys.stderr,
+              flush=True)
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -44,6 +85,8 @@ def compile_and_fit(model: keras.Model, loss: Any, metrics: list, x_train: Any, 
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                          restore_best_weights=True)
     callbacks: list[Any] = [stop]
+    if verbose == 2:  # not a terminal: Keras prints per epoch only
+        callbacks.append(BatchProgress(-(-len(y_train) // batch_size)))
     budget = TimeBudget(time_budget_s) if time_budget_s else None
     if budget:
         callbacks.append(budget)
