@@ -33,9 +33,9 @@ def _bleu(hyps: list[str], refs: list[str], norm_refs: list[str]) -> dict[str, f
 
 
 def _keras_translations(ckpt: Path, sources: list[str]) -> list[str]:
+    from edge_attn.data.prepare import pad
+    from edge_attn.models.greedy import keras_greedy
     from edge_attn.training.checkpoint import load_checkpoint
-    from edge_attn.training.greedy import keras_greedy
-    from edge_attn.training.prepare import pad
 
     ck = load_checkpoint(ckpt)
     src, tgt, s_len = ck.tokenizers["source"], ck.tokenizers["target"], \

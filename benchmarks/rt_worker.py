@@ -92,16 +92,6 @@ class RawSentence:
             self.dec()
 
 
-def _feeds(tr: Translator, tokens: np.ndarray) -> tuple[dict, dict]:
-    mask = (tokens != 0).astype(np.float32)
-    enc_feed = {C.ENC_TOKENS: tokens, C.ENC_MASK: mask}
-    enc = tr.session.run(C.ENCODE, enc_feed)
-    dec_feed = {C.DEC_TOKEN: np.full(len(tokens), tr.target_tokenizer.BOS_ID, np.int32),
-                C.DEC_MEMORY: enc[C.ENC_MEMORY], C.DEC_KEYS: enc[C.ENC_KEYS], C.DEC_MASK: mask}
-    dec_feed.update((n, enc[n]) for n in tr.states)
-    return enc_feed, dec_feed
-
-
 def interleaved(fns: dict[str, tuple[Any, int]], warmup: int, blocks: int = 10) -> dict:
     """Time every function (``name: (fn, runs)``) in alternating blocks, so that a busy or
     throttled machine slows all competitors alike: ``{name: summary}``."""
@@ -136,10 +126,8 @@ def measure(path: str, spec: dict[str, Any]) -> dict[str, Any]:
     steps = spec.get("steps") or tr.max_target_len
     rows = [encode_source(tr.source_tokenizer, t, tr.source_len, tr.add_bos, tr.add_eos)[0]
             for t in spec["texts"]]
-    tokens = np.zeros((len(rows), tr.source_len), np.int32)
-    for i, ids in enumerate(rows):
-        tokens[i, : len(ids)] = ids
-    enc_feed, dec_feed = _feeds(tr, tokens[:1])
+    tokens, _ = tr.decoder.source_batch(rows)
+    enc_feed, dec_feed = tr.decoder.first_feeds(tokens[:1])
     run = tr.session.run
     interp, _ = make_interpreter(tr.artifact.model_bytes, threads, backend)
     raw_enc = RawSignature(interp, C.ENCODE, enc_feed)

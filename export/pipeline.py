@@ -1,4 +1,10 @@
-"""Export as a fixed sequence: trace → convert → quantize → validate → write."""
+"""Export as a fixed sequence: trace → convert → quantize → validate → write.
+
+The sequence is the same for every model: whatever depends on the model's kind is asked
+of its :class:`~export.specs.ExportSpec` (endpoints, calibration data, validation examples
+and metrics, config, tokenizers). The converted model runs in one runtime session, built
+once, that both declares the signatures and validates.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,12 @@ from typing import Any
 
 from edge_attn.runtime.artifact import sha256_hex
 from edge_attn.runtime.errors import ArtifactError
+from edge_attn.runtime.session import Session
 
-from .calibrate import representative_dataset
 from .convert import convert
-from .examples import load_examples
 from .lowering import INT16X8_CALLS, TFLITE_CALLS
 from .quantization import Mode, quant_config
+from .specs import ExportSpec, representative_dataset, spec_for_checkpoint
 from .trace import trace
 from .validate import validate
 from .workdir import export_workdir
@@ -56,11 +62,10 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
         raise ArtifactError(f"{out} exists; pass --force to replace it")
     if calibration_samples < 1:
         raise ArtifactError(f"--calibration-samples must be positive, got {calibration_samples}")
-    ckpt = load_checkpoint(checkpoint_dir)
-    kind = ckpt.config["kind"]
+    spec = spec_for_checkpoint(load_checkpoint(checkpoint_dir))
     rep = None
     if quant.calibrate:
-        cal = load_examples(ckpt, calibration_data, "validation")
+        cal = spec.calibration_examples(calibration_data)
         total = min(len(cal), calibration_samples)
         done = [0]
 
@@ -69,20 +74,27 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
             if progress:
                 progress("calibrating", min(done[0], total), total)
 
-        rep = representative_dataset(ckpt.model, kind, cal, calibration_samples, tick)
+        rep = representative_dataset(spec, cal, calibration_samples, tick)
     with export_workdir(out) as tmp:
         calls = INT16X8_CALLS if quant.mode is Mode.INT16X8 else TFLITE_CALLS
-        signatures = trace(ckpt.model, kind, Path(tmp) / "saved_model", calls)
+        signatures = trace(spec, Path(tmp) / "saved_model", calls)
         model_bytes = convert(Path(tmp) / "saved_model", signatures, quant, rep)
-    artifact = build_artifact(ckpt, model_bytes, quant)
+    return _finish(spec, model_bytes, quant, out, force, validate_model)
+
+
+def _finish(spec: ExportSpec, model_bytes: bytes, quant: Any, out: Path, force: bool,
+            validate_model: bool) -> dict[str, Any]:
+    """Validate (one session, reused) and write; the summary ``export`` returns."""
+    session = Session(model_bytes, num_threads=1)
+    artifact = build_artifact(spec, model_bytes, quant, session)
     if validate_model:
-        report = validate(ckpt.model, artifact, load_examples(ckpt, None, "test"), quant)
+        report = validate(spec, artifact, session, quant)
     else:
         warnings.warn("validation skipped (--no-validate): the artifact was not compared "
-                      "with the Keras model", NoValidationWarning, stacklevel=2)
+                      "with the Keras model", NoValidationWarning, stacklevel=3)
         report = {"mode": quant.mode.value, "skipped": True}
     path = write(artifact, out, report, force)
-    return {"artifact": str(path), "kind": kind, "quantization": quant.mode.value,
+    return {"artifact": str(path), "kind": spec.kind, "quantization": quant.mode.value,
             "bytes": len(model_bytes), "file_bytes": path.stat().st_size,
             "sha256": sha256_hex(model_bytes),
-            "signatures": sorted(artifact.config["signatures"]), "validation": report}
+            "signatures": sorted(artifact.config.signatures), "validation": report}

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import constants as C
+from .config import ArtifactConfig
 from .errors import ArtifactError
 from .flatbuffer import check_model
 
@@ -43,14 +44,14 @@ class Artifact:
     """An artifact read into memory and checked for internal consistency.
 
     Attributes:
-        config: The parsed ``config.json``.
+        config: The parsed and checked ``config.json`` (:class:`~.config.ArtifactConfig`).
         model_bytes: The TFLite flatbuffer (its sha256 matched the config's).
         tokenizers: ``{"source": dict, "target": dict}`` (classifiers: only ``source``).
         validation: The export's validation report (may be empty).
         path: Where it was read from, if from a file.
     """
 
-    config: dict[str, Any]
+    config: ArtifactConfig
     model_bytes: bytes
     tokenizers: dict[str, Any]
     validation: dict[str, Any] = field(default_factory=dict)
@@ -58,11 +59,11 @@ class Artifact:
 
     @property
     def kind(self) -> str:
-        return str(self.config["kind"])
+        return self.config.kind
 
     @property
     def quantization(self) -> str:
-        return str(self.config["quantization"])
+        return self.config.quantization
 
 
 def sha256_hex(data: bytes) -> str:
@@ -248,31 +249,16 @@ def read_artifact(source: str | os.PathLike | bytes) -> Artifact:
     tokenizers = _parse_json(members, C.TOKENIZERS_MEMBER, origin)
     validation = _parse_json(members, C.VALIDATION_MEMBER, origin) or {}
     model_bytes = members[C.MODEL_MEMBER]
-    _check_config(config, origin)
+    config = ArtifactConfig.from_dict(config, origin)
     if len(model_bytes) < 8 or model_bytes[4:8] != _TFLITE_IDENT:
         raise ArtifactError(f"{origin}: {C.MODEL_MEMBER} is not a TFLite flatbuffer")
-    if sha256_hex(model_bytes) != config["model_sha256"]:
+    if sha256_hex(model_bytes) != config.model_sha256:
         raise ArtifactError(f"{origin}: model checksum mismatch (file corrupted or edited)")
     check_model(model_bytes, origin)
-    needs = {C.SEQ2SEQ: (C.SOURCE, C.TARGET), C.TEXT_CLASSIFIER: (C.SOURCE,)}
-    missing = [k for k in needs.get(config["kind"], ())
+    missing = [k for k in config.tokenizer_specs()
                if not isinstance(tokenizers.get(k), dict)]
     if missing:
         raise ArtifactError(f"{origin}: {C.TOKENIZERS_MEMBER} lacks the "
                             f"{' and '.join(missing) or 'expected'} tokenizer")
     return Artifact(config, model_bytes, tokenizers, validation,
                     None if isinstance(source, bytes) else origin)
-
-
-def _check_config(config: Any, origin: str) -> None:
-    if not isinstance(config, dict) or config.get("format") != C.FORMAT_NAME:
-        raise ArtifactError(f"{origin}: not an edge-attn artifact (unknown config format)")
-    version = config.get("format_version")
-    if not isinstance(version, int) or version > C.FORMAT_VERSION:
-        raise ArtifactError(f"{origin}: artifact format version {version!r} is newer than this "
-                            f"runtime supports ({C.FORMAT_VERSION}); upgrade edge-attn")
-    for key in ("kind", "quantization", "signatures", "model_sha256"):
-        if key not in config:
-            raise ArtifactError(f"{origin}: config.json lacks {key!r}")
-    if config["kind"] not in C.MODEL_KINDS:
-        raise ArtifactError(f"{origin}: unknown model kind {config['kind']!r}")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import constants as C
+from .decoder import pad_sources
 from .errors import InputError
 from .model import ArtifactLike, LoadedModel, as_artifact, encode_source
 
@@ -53,11 +54,12 @@ class _Classifier(LoadedModel):
 
     def _check_classify(self) -> tuple[int, ...]:
         sig = self._signature(C.CLASSIFY, [C.CLS_INPUTS], [C.CLS_PROBS, C.CLS_ATTENTION])
-        labels = self.config.get("labels")
+        labels = self.config.classifier.labels
         width = sig.outputs[C.CLS_PROBS].shape[-1]
-        if not isinstance(labels, list) or len(labels) != width:
-            raise self._fail(f"config 'labels' must list {width} class names, got {labels!r}")
-        self.labels = [str(x) for x in labels]
+        if len(labels) != width:
+            raise self._fail(f"config 'classifier.labels' must list {width} class names, "
+                             f"got {list(labels)!r}")
+        self.labels = list(labels)
         return sig.inputs[C.CLS_INPUTS].shape
 
     def _run(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,13 +86,13 @@ class TextClassifier(_Classifier):
 
     def _check_contract(self) -> None:
         shape = self._check_classify()
-        self.source_len = self._positive_int("max_source_len")
+        part = self.config.classifier
+        self.source_len = part.max_source_len
         if len(shape) != 2 or shape[1] != self.source_len:
             raise self._fail(f"classify inputs shape {list(shape)} does not match "
                              f"max_source_len={self.source_len}")
         self.tokenizer = self._tokenizer(C.SOURCE)
-        self._check_special_ids(self.tokenizer)
-        self.add_bos, self.add_eos = self._add_specials()
+        self.add_bos, self.add_eos = part.source.add_bos, part.source.add_eos
 
     def predict(self, texts: str | Sequence[str], batch_size: int = 64) -> list[Prediction]:
         """Classify one text or a list of texts.
@@ -104,9 +106,7 @@ class TextClassifier(_Classifier):
         out = []
         for start in range(0, len(items), max(1, batch_size)):
             chunk = encoded[start:start + batch_size]
-            ids = np.zeros((len(chunk), self.source_len), np.int32)
-            for i, (row, _) in enumerate(chunk):
-                ids[i, : len(row)] = row
+            ids = pad_sources([row for row, _ in chunk], self.source_len, self.tokenizer.PAD_ID)
             probs, att = self._run(ids)
             for i, (row, shown) in enumerate(chunk):
                 out.append(self._prediction(probs[i], att[i, : len(row)], shown,
@@ -130,9 +130,10 @@ class TabularClassifier(_Classifier):
         if len(shape) != 2 or shape[1] < 1:
             raise self._fail(f"classify inputs must be [B, F], got {list(shape)}")
         self.n_features = shape[1]
-        names = self.config.get("feature_names") or [f"x{i}" for i in range(shape[1])]
-        if not isinstance(names, list) or len(names) != self.n_features:
-            raise self._fail(f"config 'feature_names' must list {self.n_features} names")
+        names = self.config.classifier.feature_names or [f"x{i}" for i in range(shape[1])]
+        if len(names) != self.n_features:
+            raise self._fail(f"config 'classifier.feature_names' must list {self.n_features} "
+                             "names")
         self.feature_names = [str(x) for x in names]
 
     def predict(self, rows: str | Sequence[Any]) -> list[Prediction]:

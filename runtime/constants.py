@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 FORMAT_NAME = "edge-attn-artifact"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: typed config with kind parts and vocabulary sizes (1 still reads)
 
 # Zip members of an artifact (stored uncompressed).
 MODEL_MEMBER = "model.tflite"
@@ -35,6 +35,12 @@ QUANT_MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 
 # Tokenizer keys inside TOKENIZERS_MEMBER.
 SOURCE, TARGET = "source", "target"
+
+# Decode-time attention modes of the seq2seq runtime (see runtime/translator.py).
+ATTENTION_MODES = ("soft", "hard", "monotonic")
+
+# What to install for train/export (TensorFlow); shown by every "needs TensorFlow" error.
+TRAIN_HINT = "pip install 'edge-attn[train]'"
 
 # Decoding limits (documented in the README): longest output and widest beam accepted.
 MAX_DECODE_LEN = 512

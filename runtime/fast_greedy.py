@@ -17,6 +17,12 @@ from .beam import Hypothesis, length_penalty
 from .session import BoundSignature
 
 
+def suppress_eos(log_probs: np.ndarray, eos: int) -> None:
+    """Forbid ``<eos>`` in f32[B, V] log probabilities (in place): what ``min_len`` does to
+    each of the first ``min_len`` steps, on every decode path."""
+    log_probs[..., eos] = -np.inf
+
+
 def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: int,
                  alpha: float = 0.0, min_len: int = 0) -> Hypothesis:
     """Greedy-decode one sentence (batch 1) on a bound ``decode_step``.
@@ -55,7 +61,7 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
         w.Invoke(sub)
         log_probs = w.GetTensor(logp_out, sub)  # f32[1, V]
         if t < min_len:
-            log_probs[0, eos] = -np.inf
+            suppress_eos(log_probs, eos)
         k = int(log_probs.argmax())  # flat index == column: batch 1
         score += log_probs.item(k)
         if k == eos:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from . import constants as C
 from .artifact import Artifact, read_artifact
+from .config import ArtifactConfig, TokenizerSpec
+from .contract import check_signatures
 from .errors import ArtifactError, DataError, EdgeAttnError, InputError
 from .session import Session, Signature
 from .tokenizer import tokenizer_from_dict
@@ -54,19 +56,21 @@ class LoadedModel:
         artifact: Artifact path, bytes or :class:`Artifact`.
         num_threads: Interpreter CPU threads (``None``: backend default).
         backend: ``auto``, ``ai-edge-litert`` or ``tflite-runtime`` (``None``: env/auto).
+        session: A session already running ``artifact``'s model bytes (export reuses the one
+            it validated with); ``num_threads`` and ``backend`` are then ignored.
 
     Attributes:
         artifact: The checked artifact.
-        config: Its ``config.json``.
+        config: Its typed ``config.json`` (:class:`~edge_attn.runtime.config.ArtifactConfig`).
         session: The :class:`~edge_attn.runtime.session.Session` running the model.
     """
 
     KINDS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, artifact: ArtifactLike, num_threads: int | None = None,
-                 backend: str | None = None) -> None:
+                 backend: str | None = None, session: Session | None = None) -> None:
         self.artifact = as_artifact(artifact)
-        self.config = self.artifact.config
+        self.config: ArtifactConfig = self.artifact.config
         self.origin = self.artifact.path or "<artifact>"
         if self.artifact.kind not in self.KINDS:
             cmd = _COMMAND_FOR_KIND[self.artifact.kind]
@@ -74,8 +78,8 @@ class LoadedModel:
                 f"{self.origin} is a {self.artifact.kind} model, but {type(self).__name__} "
                 f"needs {' or '.join(self.KINDS)}; use `edge-attn {cmd}` "
                 f"(or edge_attn.runtime.load_model) for it")
-        self.session = Session(self.artifact.model_bytes, num_threads, backend)
-        self.session.validate(self.config, self.origin)
+        self.session = session or Session(self.artifact.model_bytes, num_threads, backend)
+        check_signatures(self.config.signatures, self.session.signatures, self.origin)
         self._check_contract()
 
     @classmethod
@@ -104,7 +108,7 @@ class LoadedModel:
 
     def _signature(self, name: str, inputs: Sequence[str], outputs: Sequence[str]) -> Signature:
         """The signature ``name`` with exactly ``inputs`` and at least ``outputs``."""
-        if name not in self.config["signatures"]:
+        if name not in self.config.signatures:
             raise self._fail(f"config declares no {name!r} signature")
         sig = self.session.signatures[name]
         if set(sig.inputs) != set(inputs):
@@ -115,35 +119,22 @@ class LoadedModel:
             raise self._fail(f"signature {name!r} lacks outputs {sorted(missing)}")
         return sig
 
-    def _positive_int(self, key: str) -> int:
-        value = self.config.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise self._fail(f"config {key!r} must be a positive integer, got {value!r}")
-        return value
-
     def _tokenizer(self, key: str) -> Any:
+        """The ``key`` tokenizer, checked against its spec in the config (vocabulary size,
+        special ids): a tokenizer larger than the model's embedding is refused here."""
+        spec: TokenizerSpec = self.config.tokenizer_specs()[key]
         try:
-            return tokenizer_from_dict(self.artifact.tokenizers.get(key))
+            tok = tokenizer_from_dict(self.artifact.tokenizers.get(key))
         except (DataError, InputError) as exc:
             raise self._fail(f"bad {key} tokenizer: {exc}") from None
-
-    def _add_specials(self) -> tuple[bool, bool]:
-        """Whether sources get ``<bos>`` / ``<eos>``: config ``source_add_bos/eos``, default
-        neither (training encodes sources with ``add_eos=False``)."""
-        bos = self.config.get("source_add_bos", False)
-        eos = self.config.get("source_add_eos", False)
-        if not isinstance(bos, bool) or not isinstance(eos, bool):
-            raise self._fail("config 'source_add_bos'/'source_add_eos' must be booleans")
-        return bos, eos
-
-    def _check_special_ids(self, tokenizer: Any) -> None:
-        ids = self.config.get("special_ids")
-        if ids is None:
-            return
-        want = {"pad": tokenizer.PAD_ID, "unk": tokenizer.UNK_ID, "bos": tokenizer.BOS_ID,
-                "eos": tokenizer.EOS_ID}
-        if not isinstance(ids, Mapping) or {k: ids.get(k) for k in want} != want:
-            raise self._fail(f"config special_ids {ids!r} differ from the tokenizer's {want}")
+        if spec.vocab_size is not None and tok.vocab_size != spec.vocab_size:
+            raise self._fail(f"{key} tokenizer has {tok.vocab_size} tokens but the model's "
+                             f"{key} vocabulary size is {spec.vocab_size}")
+        want = {"pad": tok.PAD_ID, "unk": tok.UNK_ID, "bos": tok.BOS_ID, "eos": tok.EOS_ID}
+        if spec.special_ids.to_dict() != want:
+            raise self._fail(f"config {key} special ids {spec.special_ids.to_dict()} differ "
+                             f"from the tokenizer's {want}")
+        return tok
 
 
 def check_text(text: Any, what: str = "text") -> str:

@@ -141,19 +141,16 @@ class _Tally:
 
 
 def forced_greedy(translator: Any, tokens: np.ndarray, steps: int) -> np.ndarray:
-    """Encode ``tokens`` and run exactly ``steps`` greedy steps with ``<eos>`` suppressed.
-
-    Uses the decoding path ``Translator.translate`` takes (the bound batch-1 loop for one
-    sentence, :func:`~edge_attn.runtime.beam.greedy_search` for a batch) with ``min_len =
-    max_len = steps``, so the cost is that of a translation minus tokenization, with a fixed
-    length.
+    """Encode ``tokens`` int32[B, S] and run exactly ``steps`` greedy steps with ``<eos>``
+    suppressed, through :meth:`~edge_attn.runtime.decoder.Decoder.forced` (the decoding path
+    ``Translator.translate`` takes: the bound batch-1 loop for one sentence,
+    :func:`~edge_attn.runtime.beam.greedy_search` for a batch), so the cost is that of a
+    translation minus tokenization, with a fixed length.
 
     Returns:
         int32[B, steps] the decoded ids.
     """
-    batch_ids = [[int(t) for t in row if t] for row in tokens]
-    hyps = translator._decode(batch_ids, 1, steps, 0.0, "soft", min_len=steps)
-    return np.array([h.ids for h in hyps], np.int32)
+    return translator.decoder.forced(tokens, steps)
 
 
 def _profile_seq2seq(model: Any, runs: int, warmup: int, batch: int, src_len: int | None,
@@ -161,13 +158,8 @@ def _profile_seq2seq(model: Any, runs: int, warmup: int, batch: int, src_len: in
     s = _check_lengths("--src-len", src_len, model.source_len)
     t = _check_lengths("--tgt-len", tgt_len, model.max_target_len)
     tokens = synthetic_ids(model.source_tokenizer.vocab_size, batch, s, model.source_len)
-    mask = (tokens != 0).astype(np.float32)
     run = model.session.run
-    enc_feed = {C.ENC_TOKENS: tokens, C.ENC_MASK: mask}
-    enc = run(C.ENCODE, enc_feed)
-    dec_feed = {C.DEC_TOKEN: np.full(batch, model.target_tokenizer.BOS_ID, np.int32),
-                C.DEC_MEMORY: enc[C.ENC_MEMORY], C.DEC_KEYS: enc[C.ENC_KEYS], C.DEC_MASK: mask}
-    dec_feed.update((n, enc[n]) for n in model.states)
+    enc_feed, dec_feed = model.decoder.first_feeds(tokens)
     latency = {C.ENCODE: summarize(time_calls(lambda: run(C.ENCODE, enc_feed), runs, warmup,
                                               tally.tick)),
                C.DECODE_STEP: summarize(time_calls(lambda: run(C.DECODE_STEP, dec_feed), runs,

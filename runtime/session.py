@@ -25,9 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from . import constants as C
 from .backend import make_interpreter, prepare_error
-from .errors import ArtifactError, InputError
+from .errors import InputError
 
 
 @dataclass
@@ -226,29 +225,6 @@ class Session:
             raise InputError(f"the model has no signature {name!r}")
         return sig
 
-    def validate(self, config: Mapping[str, Any], origin: str = "artifact") -> None:
-        """Check the config's signatures against the interpreter's; ArtifactError on mismatch.
-
-        Compares signature names, input/output names, dtypes and shapes (a ``-1`` in either
-        is a dynamic dim and matches anything). Every mismatch is listed in the message.
-        """
-        problems: list[str] = []
-        declared = config.get("signatures")
-        if not isinstance(declared, dict):
-            raise ArtifactError(f"{origin}: config 'signatures' must be a mapping")
-        for sname, sdecl in declared.items():
-            sig = self.signatures.get(sname)
-            if sig is None:
-                problems.append(f"signature {sname!r} is not in the model "
-                                f"(model has {sorted(self.signatures)})")
-                continue
-            for part in ("inputs", "outputs"):
-                problems += _compare(f"{sname}.{part}", (sdecl or {}).get(part, {}),
-                                     getattr(sig, part))
-        if problems:
-            raise ArtifactError(f"{origin}: config does not match the model: "
-                                + "; ".join(problems))
-
 
 class Handoff:
     """``first`` once, then a loop of ``then`` calls that change only some inputs.
@@ -350,23 +326,6 @@ def _allocate(w: Any, sig: Signature, arrays: list[tuple[str, int, np.ndarray]])
         w.AllocateTensors(sig.subgraph)
 
 
-def _compare(where: str, declared: Any, actual: dict[str, TensorSpec]) -> list[str]:
-    if not isinstance(declared, dict):
-        return [f"{where} must be a mapping"]
-    out = []
-    if set(declared) != set(actual):
-        out.append(f"{where}: config names {sorted(declared)} != model names {sorted(actual)}")
-    for name in sorted(set(declared) & set(actual)):
-        d, a = declared[name] or {}, actual[name]
-        if str(d.get("dtype")) != a.dtype.name:
-            out.append(f"{where}.{name}: dtype {d.get('dtype')} != model {a.dtype.name}")
-        shape = list(d.get("shape") or [])
-        if len(shape) != len(a.shape) or any(
-                x != y and x != -1 and y != -1 for x, y in zip(shape, a.shape)):
-            out.append(f"{where}.{name}: shape {shape} != model {list(a.shape)}")
-    return out
-
-
 def _prepare(spec: TensorSpec, value: Any) -> np.ndarray:
     arr = np.asarray(value)
     if spec.quantized and arr.dtype.kind == "f":
@@ -384,11 +343,3 @@ def _dequantize(spec: TensorSpec, arr: np.ndarray) -> np.ndarray:
     if spec.quantized:
         return ((arr.astype(np.float32) - spec.zero_point) * spec.scale).astype(np.float32)
     return arr
-
-
-def state_names(config: Mapping[str, Any]) -> list[str]:
-    """The decoder state tensor names of a seq2seq config (default ``["state_h"]``)."""
-    names = config.get("state_names") or [C.STATE_PREFIX + "h"]
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise ArtifactError("config 'state_names' must be a list of strings")
-    return names

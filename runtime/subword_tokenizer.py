@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from edge_attn.runtime.errors import DataError, InputError
-from edge_attn.runtime.tokenizer import (
+from edge_attn.runtime.tokenizer_base import (
     BOS,
     EOS,
     FORMAT_VERSION,

@@ -5,7 +5,7 @@
 search, see :mod:`edge_attn.runtime.beam`).
 
 Source handling: every sentence is tokenized like training did and right-padded with
-``<pad>`` (id 0) to the encoder's fixed length S = ``config["max_source_len"]``. A sentence
+``<pad>`` (id 0) to the encoder's fixed length S (``config.seq2seq.max_source_len``). A sentence
 longer than S is **truncated** to its first S tokens (``<eos>`` kept last) and a
 :class:`~edge_attn.runtime.model.TruncationWarning` names the original and kept lengths.
 Empty text, or text that tokenizes to nothing, is an
@@ -31,15 +31,15 @@ from typing import Any
 import numpy as np
 
 from . import constants as C
-from .beam import Hypothesis, State, beam_search, greedy_search, iter_greedy
+from .beam import Hypothesis
+from .constants import ATTENTION_MODES
+from .decoder import Decoder
 from .errors import InputError
-from .fast_greedy import greedy_bound
 from .model import LoadedModel, encode_source
-from .session import Session, state_names
 
-ATTENTION_MODES = ("soft", "hard", "monotonic")
+__all__ = ["ATTENTION_MODES", "DEFAULT_LENGTH_PENALTY", "Translation", "Translator"]
+
 DEFAULT_LENGTH_PENALTY = 0.6
-_POS = "__position"  # per-row bookkeeping of the monotonic mode (not a model tensor)
 
 
 @dataclass
@@ -78,64 +78,6 @@ class Translation:
                 "attention": np.round(self.attention.astype(float), 6).tolist()}
 
 
-class _Stepper:
-    """The step function of :mod:`~edge_attn.runtime.beam` over ``decode_step``.
-
-    Holds the static decoder inputs (memory f32[B,S,H], keys f32[B,S,K], mask f32[B,S]);
-    the state dict holds the decoder state tensors (f32[B,H] each) and, in monotonic mode,
-    the previous attention argmax int[B].
-    """
-
-    def __init__(self, session: Session, states: list[str], memory: np.ndarray,
-                 keys: np.ndarray, mask: np.ndarray, mode: str) -> None:
-        self.session, self.states, self.mode = session, states, mode
-        self.memory, self.keys, self.mask = memory, keys, mask
-        self.positions = np.arange(mask.shape[1])[None, :]
-
-    def initial(self, encoded: dict[str, np.ndarray]) -> State:
-        state = {name: encoded[name] for name in self.states}
-        if self.mode == "monotonic":
-            state[_POS] = np.zeros(self.mask.shape[0], np.int64)
-        return state
-
-    def _run(self, tokens: np.ndarray, state: State, mask: np.ndarray) -> dict[str, np.ndarray]:
-        feeds = {C.DEC_TOKEN: tokens, C.DEC_MEMORY: self.memory, C.DEC_KEYS: self.keys,
-                 C.DEC_MASK: mask}
-        feeds.update((name, state[name]) for name in self.states)
-        return self.session.run(C.DECODE_STEP, feeds)
-
-    def __call__(self, tokens: np.ndarray, state: State) -> tuple[np.ndarray, State, np.ndarray]:
-        mask = self.mask
-        if self.mode == "monotonic":
-            mask = mask * (self.positions >= state[_POS][:, None]).astype(np.float32)
-        out = self._run(tokens, state, mask)
-        log_probs, att = out[C.DEC_LOG_PROBS], out[C.DEC_ATTENTION]
-        new = {name: out[name] for name in self.states}
-        if self.mode == "hard":
-            onehot = np.zeros_like(mask)
-            onehot[np.arange(len(att)), np.argmax(att * mask, axis=-1)] = 1.0
-            log_probs, att = self._run(tokens, state, onehot)[C.DEC_LOG_PROBS], onehot
-        elif self.mode == "monotonic":
-            new[_POS] = np.argmax(att * mask, axis=-1)
-        return log_probs, new, att
-
-
-def _no_eos_before(step: _Stepper, eos: int, min_len: int) -> Any:
-    """``step`` with ``<eos>`` forbidden on its first ``min_len`` calls (one call = one step
-    for every row and beam)."""
-    calls = 0
-
-    def wrapped(tokens: np.ndarray, state: State) -> tuple[np.ndarray, State, np.ndarray]:
-        nonlocal calls
-        log_probs, state, att = step(tokens, state)
-        if calls < min_len:
-            log_probs[:, eos] = -np.inf
-        calls += 1
-        return log_probs, state, att
-
-    return wrapped
-
-
 class Translator(LoadedModel):
     """Translate with a seq2seq artifact: greedy, beam search, streaming, attention.
 
@@ -147,6 +89,10 @@ class Translator(LoadedModel):
         num_threads: Interpreter CPU threads.
         backend: ``auto`` | ``ai-edge-litert`` | ``tflite-runtime``.
 
+    Attributes:
+        decoder: The :class:`~edge_attn.runtime.decoder.Decoder` (feeds, mask, state carry,
+            greedy / beam / the lean single-sentence loop).
+
     Raises:
         ArtifactError: Unreadable artifact or config/model mismatch.
         InputError: The artifact is not a seq2seq model.
@@ -156,30 +102,16 @@ class Translator(LoadedModel):
     KINDS = (C.SEQ2SEQ,)
 
     def _check_contract(self) -> None:
-        self.source_len = self._positive_int("max_source_len")
-        self.max_target_len = self._positive_int("max_target_len")
-        self.states = state_names(self.config)
-        enc = self._signature(C.ENCODE, [C.ENC_TOKENS, C.ENC_MASK],
-                              [C.ENC_MEMORY, C.ENC_KEYS, *self.states])
-        dec = self._signature(C.DECODE_STEP,
-                              [C.DEC_TOKEN, C.DEC_MEMORY, C.DEC_KEYS, C.DEC_MASK, *self.states],
-                              [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
-        if enc.inputs[C.ENC_TOKENS].shape[1:] != (self.source_len,):
-            raise self._fail(f"encode tokens shape {list(enc.inputs[C.ENC_TOKENS].shape)} "
-                             f"does not match max_source_len={self.source_len}")
+        s2s = self.config.seq2seq
+        self.decoder = Decoder(self.session, s2s, self.origin)
+        self.source_len, self.max_target_len = s2s.max_source_len, s2s.max_target_len
+        self.states = self.decoder.states
         self.source_tokenizer = self._tokenizer(C.SOURCE)
         self.target_tokenizer = self._tokenizer(C.TARGET)
-        self._check_special_ids(self.target_tokenizer)
-        width = dec.outputs[C.DEC_LOG_PROBS].shape[-1]
-        if width != self.target_tokenizer.vocab_size:
-            raise self._fail(f"log_probs width {width} != target vocabulary size "
-                             f"{self.target_tokenizer.vocab_size}")
-        self.add_bos, self.add_eos = self._add_specials()
-        self._handoff = None  # float I/O (every export mode): encode → decode loop handoff
-        if enc.plain and dec.plain:
-            self._handoff = self.session.handoff(
-                C.ENCODE, C.DECODE_STEP, [C.ENC_MEMORY, C.ENC_KEYS, *self.states],
-                [C.DEC_TOKEN, *self.states], [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
+        if self.decoder.vocab_size != self.target_tokenizer.vocab_size:
+            raise self._fail(f"log_probs width {self.decoder.vocab_size} != target vocabulary "
+                             f"size {self.target_tokenizer.vocab_size}")
+        self.add_bos, self.add_eos = s2s.source.add_bos, s2s.source.add_eos
 
     # -- public API ------------------------------------------------------------------------
 
@@ -192,7 +124,7 @@ class Translator(LoadedModel):
         Args:
             texts: A sentence or a list of sentences.
             beam: Beam width (1 = greedy).
-            max_len: Maximum output tokens (default ``config["max_target_len"]``).
+            max_len: Maximum output tokens (default ``config.seq2seq.max_target_len``).
             length_penalty: GNMT alpha for ranking beams (0 = raw log probability).
             attention_mode: ``soft``, ``hard`` or ``monotonic`` (module docstring).
             replace_unk: Replace each produced ``<unk>`` by the source token it attends most.
@@ -217,8 +149,8 @@ class Translator(LoadedModel):
         out: list[Translation] = []
         for start in range(0, len(items), batch_size):
             chunk = sources[start:start + batch_size]
-            hyps = self._decode([ids for ids, _ in chunk], beam, max_len, length_penalty,
-                                attention_mode, min_len)
+            hyps = self.decoder.decode([ids for ids, _ in chunk], beam, max_len,
+                                       length_penalty, attention_mode, min_len)
             for text, (_, shown), hyp in zip(items[start:], chunk, hyps):
                 out.append(self._finish(text, shown, hyp, replace_unk))
         return out
@@ -232,16 +164,10 @@ class Translator(LoadedModel):
         _, max_len = self._check_options(1, max_len, 0.0, attention_mode)
         ids, shown = encode_source(self.source_tokenizer, text, self.source_len, self.add_bos,
                                    self.add_eos, "source text")
-        step, state = self._prepare([ids], attention_mode, 1)
-        eos = self.target_tokenizer.EOS_ID
-        for nxt, _, att, _ in iter_greedy(step, state, 1, max_len,
-                                          self.target_tokenizer.BOS_ID, eos):
-            tok = int(nxt[0])
-            if tok == eos:
-                return
+        for tok, att in self.decoder.iter_tokens(ids, max_len, attention_mode):
             word = self.target_tokenizer.tokens([tok])[0]
             if replace_unk and tok == self.target_tokenizer.UNK_ID:
-                word = _copy_source(word, shown, att[0, : len(ids)], self.add_bos, self.add_eos)
+                word = _copy_source(word, shown, att, self.add_bos, self.add_eos)
             yield word
 
     # -- internals -------------------------------------------------------------------------
@@ -260,63 +186,6 @@ class Translator(LoadedModel):
             raise InputError(f"unknown attention mode {mode!r}; choose one of: "
                              f"{', '.join(ATTENTION_MODES)}")
         return beam, max_len
-
-    def _source_batch(self, batch_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-        """``(tokens int32[B, S], mask f32[B, S])``: the ids right-padded with ``<pad>``."""
-        tokens = np.zeros((len(batch_ids), self.source_len), np.int32)
-        for i, ids in enumerate(batch_ids):
-            tokens[i, : len(ids)] = ids
-        return tokens, (tokens != self.source_tokenizer.PAD_ID).astype(np.float32)
-
-    def _encode(self, batch_ids: list[list[int]],
-                repeat: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Encode once for the batch; repeat every row ``repeat`` times for the beams.
-
-        Returns:
-            ``(mask f32[B*repeat, S], encode outputs with B*repeat rows)``.
-        """
-        tokens, mask = self._source_batch(batch_ids)
-        enc = self.session.run(C.ENCODE, {C.ENC_TOKENS: tokens, C.ENC_MASK: mask})
-        if repeat > 1:
-            enc = {k: np.repeat(v, repeat, axis=0) for k, v in enc.items()}
-            mask = np.repeat(mask, repeat, axis=0)
-        return mask, enc
-
-    def _prepare(self, batch_ids: list[list[int]], mode: str, repeat: int) -> tuple[_Stepper,
-                                                                                   State]:
-        """The step function and initial state for ``batch_ids`` (encoded here)."""
-        mask, enc = self._encode(batch_ids, repeat)
-        step = _Stepper(self.session, self.states, enc[C.ENC_MEMORY], enc[C.ENC_KEYS], mask,
-                        mode)
-        return step, step.initial(enc)
-
-    def _decode(self, batch_ids: list[list[int]], beam: int, max_len: int, alpha: float,
-                mode: str, min_len: int = 0) -> list[Hypothesis]:
-        bos, eos = self.target_tokenizer.BOS_ID, self.target_tokenizer.EOS_ID
-        if beam == 1 and mode == "soft" and len(batch_ids) == 1 and self._handoff:
-            hyps = [self._greedy_one(batch_ids[0], max_len, alpha, min_len)]
-        else:
-            step, state = self._prepare(batch_ids, mode, beam)
-            if min_len:
-                step = _no_eos_before(step, eos, min_len)
-            if beam == 1:
-                hyps = greedy_search(step, state, len(batch_ids), max_len, bos, eos, alpha)
-            else:
-                hyps = beam_search(step, state, len(batch_ids), beam, max_len, bos, eos,
-                                   alpha)
-        for hyp, ids in zip(hyps, batch_ids):
-            hyp.attention = hyp.attention[:, : len(ids)]
-        return hyps
-
-    def _greedy_one(self, ids: list[int], max_len: int, alpha: float,
-                    min_len: int) -> Hypothesis:
-        """One sentence, greedy, soft attention: encode and the lean loop of
-        :mod:`.fast_greedy` in one :class:`~edge_attn.runtime.session.Handoff` block."""
-        tokens, mask = self._source_batch([ids])
-        bos, eos = self.target_tokenizer.BOS_ID, self.target_tokenizer.EOS_ID
-        with self._handoff({C.ENC_TOKENS: tokens, C.ENC_MASK: mask},
-                           {C.DEC_MASK: mask, C.DEC_TOKEN: np.array([bos], np.int32)}) as step:
-            return greedy_bound(step, self.source_len, max_len, bos, eos, alpha, min_len)
 
     def _finish(self, text: str, shown: list[str], hyp: Hypothesis,
                 replace_unk: bool) -> Translation:

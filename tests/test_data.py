@@ -326,7 +326,7 @@ def test_unknown_task_lists_choices():
 def test_missing_optional_dependency_gives_pip_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "babel.dates", None)
     monkeypatch.setitem(sys.modules, "num2words", None)
-    with pytest.raises(InputError, match=r"pip install edge-attn\[train\]"):
+    with pytest.raises(InputError, match=r"pip install 'edge-attn\[train\]'"):
         generate_dates(1, seed=0)
-    with pytest.raises(InputError, match=r"pip install edge-attn\[train\]"):
+    with pytest.raises(InputError, match=r"pip install 'edge-attn\[train\]'"):
         generate_numbers(1, seed=0)

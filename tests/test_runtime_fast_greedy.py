@@ -16,7 +16,7 @@ from edge_attn.runtime import constants as C
 from edge_attn.runtime.beam import greedy_search
 from edge_attn.runtime.errors import InputError
 from edge_attn.runtime.model import encode_source
-from edge_attn.runtime.translator import Translator, _no_eos_before
+from edge_attn.runtime.translator import Translator
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,7 @@ def sources(translator, tiny_artifacts) -> list[list[int]]:
 
 
 def _general(tr: Translator, ids: list[int], max_len: int, alpha: float, min_len: int):
-    step, state = tr._prepare([ids], "soft", 1)
-    if min_len:
-        step = _no_eos_before(step, tr.target_tokenizer.EOS_ID, min_len)
+    step, state = tr.decoder.stepper([ids], "soft", 1, min_len=min_len)
     hyp = greedy_search(step, state, 1, max_len, tr.target_tokenizer.BOS_ID,
                         tr.target_tokenizer.EOS_ID, alpha)[0]
     hyp.attention = hyp.attention[:, : len(ids)]
@@ -47,7 +45,7 @@ def _general(tr: Translator, ids: list[int], max_len: int, alpha: float, min_len
 
 
 def test_translator_uses_the_bound_loop(translator):
-    assert translator._handoff is not None  # float I/O: the lean loop is the one tested
+    assert translator.decoder.lean  # float I/O: the lean loop is the one tested
 
 
 @pytest.mark.parametrize("min_len", [0, 2, "max"])
@@ -55,7 +53,7 @@ def test_bound_loop_equals_general_path(translator, sources, min_len):
     max_len = translator.max_target_len
     min_len = max_len if min_len == "max" else min_len
     for ids in sources:
-        fast = translator._decode([ids], 1, max_len, 0.6, "soft", min_len)[0]
+        fast = translator.decoder.decode([ids], 1, max_len, 0.6, "soft", min_len)[0]
         ref = _general(translator, ids, max_len, 0.6, min_len)
         assert fast.ids == ref.ids
         assert fast.score == ref.score and fast.normalized_score == ref.normalized_score

@@ -21,11 +21,7 @@ from edge_attn.runtime.translator import Translator
 def _rewrite(src, dest, edit):
     """Copy an artifact with ``edit(config)`` applied (checksums stay valid)."""
     art = read_artifact(src)
-    config = {
-        k: v
-        for k, v in json.loads(json.dumps(art.config)).items()
-        if k not in ("format", "format_version", "model_sha256", "model_bytes")
-    }
+    config = json.loads(json.dumps(art.config.to_dict()))
     edit(config)
     write_artifact(dest, art.model_bytes, config, art.tokenizers, art.validation)
     return dest
@@ -111,16 +107,19 @@ def test_config_signature_mismatch(tiny_artifacts, tmp_path):
 def test_contract_mismatches(tiny_artifacts, tmp_path):
     src = tiny_artifacts["seq2seq"]
     with pytest.raises(ArtifactError, match="max_source_len"):
-        Translator(_rewrite(src, tmp_path / "a.eatt", lambda c: c.update(max_source_len=5)))
+        Translator(_rewrite(src, tmp_path / "a.eatt",
+                            lambda c: c["seq2seq"].update(max_source_len=5)))
     with pytest.raises(ArtifactError, match="state"):
         Translator(
             _rewrite(
-                src, tmp_path / "b.eatt", lambda c: c.update(state_names=["state_h", "state_c"])
+                src, tmp_path / "b.eatt",
+                lambda c: c["seq2seq"].update(state_names=["state_h", "state_c"])
             )
         )
     with pytest.raises(ArtifactError, match="labels"):
         TextClassifier(
-            _rewrite(tiny_artifacts["text"], tmp_path / "c.eatt", lambda c: c.update(labels=["a"]))
+            _rewrite(tiny_artifacts["text"], tmp_path / "c.eatt",
+                     lambda c: c["classifier"].update(labels=["a"]))
         )
 
 
@@ -130,12 +129,7 @@ def test_vocabulary_size_must_match_log_probs(tiny_artifacts, tmp_path):
     tgt = dict(tokenizers["target"])
     tgt["vocab"] = tgt["vocab"] + ["extra"]
     tokenizers["target"] = tgt
-    config = {
-        k: v
-        for k, v in art.config.items()
-        if k not in ("format", "format_version", "model_sha256", "model_bytes")
-    }
-    dest = write_artifact(tmp_path / "v.eatt", art.model_bytes, config, tokenizers)
+    dest = write_artifact(tmp_path / "v.eatt", art.model_bytes, art.config.to_dict(), tokenizers)
     with pytest.raises(ArtifactError, match="vocabulary size"):
         Translator(dest)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -111,3 +112,38 @@ def test_summarize_percentiles():
     stats = summarize([5000, 1000, 3000, 2000, 4000])
     assert stats["p50"] == 3.0 and stats["min"] == 1.0 and stats["n"] == 5
     assert stats["p50"] <= stats["p90"] <= stats["p99"] <= 5.0
+
+
+def test_profile_decodes_through_the_decoder_adapter(tiny_artifacts, monkeypatch):
+    """The sentence figure comes from the public Decoder (no private Translator call)."""
+    import inspect
+
+    from edge_attn.runtime import profile
+    from edge_attn.runtime.decoder import Decoder
+
+    calls = []
+    real = Decoder.forced
+
+    def counting(self, tokens, steps):
+        calls.append((tokens.shape, steps))
+        return real(self, tokens, steps)
+
+    monkeypatch.setattr(Decoder, "forced", counting)
+    result = profile_model(tiny_artifacts["seq2seq"], runs=4, warmup=1, tgt_len=3)
+    assert calls and all(steps == 3 for _, steps in calls)
+    assert result["sentence"]["steps"] == 3
+    assert "._decode" not in inspect.getsource(profile)
+
+
+def test_bundled_model_forced_steps_through_the_adapter():
+    """Exactly ``steps`` ids per row, one sentence (lean loop) and a batch (general path)."""
+    from edge_attn.runtime import load_model
+    from edge_attn.runtime.profile import forced_greedy
+
+    tr = load_model(Path(__file__).resolve().parent.parent / "runtime/models/dates-int8.eatt")
+    tokens, _ = tr.decoder.source_batch([[5, 6, 7], [8, 9]])
+    one = forced_greedy(tr, tokens[:1], 5)
+    both = forced_greedy(tr, tokens, 5)
+    assert one.shape == (1, 5) and both.shape == (2, 5)
+    assert tr.decoder.eos not in both
+    np.testing.assert_array_equal(one[0], both[0])

@@ -64,7 +64,7 @@ def test_attention_rows_sum_to_one_and_padding_is_zero(translator, probes):
         np.testing.assert_allclose(r.attention.sum(axis=1), 1.0, atol=1e-5)
     # The raw decode_step output over the padded length: exactly 0 on padding.
     ids = translator.source_tokenizer.encode(texts[1], add_eos=False)
-    step, state = translator._prepare([ids], "soft", 1)
+    step, state = translator.decoder.stepper([ids], "soft", 1)
     _, _, att = step(np.array([2], np.int32), state)
     assert np.all(att[0, len(ids) :] == 0.0)
     assert att[0, : len(ids)].sum() == pytest.approx(1.0, abs=1e-5)
@@ -87,7 +87,7 @@ def test_beam_search_module_with_width_one_matches_greedy(translator, probes):
 
     texts = _fitting(translator, probes)
     batch = [translator.source_tokenizer.encode(t, add_eos=False) for t in texts]
-    step, state = translator._prepare(batch, "soft", 1)
+    step, state = translator.decoder.stepper(batch, "soft", 1)
     hyps = beam_search(step, state, len(batch), 1, 10, 2, 3, alpha=0.0)
     assert [h.ids for h in hyps] == [probes[t] for t in texts]
 

@@ -136,7 +136,7 @@ def run_artifact(rt: Any, path: Path, rows: list, threads: int | None, batch: in
     got = [r["text"] if kind == SEQ2SEQ else r["label"] for r in results]
     return {
         "kind": kind, "quantization": model.artifact.quantization,
-        "model_sha256": model.config.get("model_sha256"), "backend": model.backend_name,
+        "model_sha256": model.config.model_sha256, "backend": model.backend_name,
         "delegate": getattr(model.session, "delegate", ""), "n": len(results),
         "load_s": load_s, "run_s": run_s, "ms_per_input": 1e3 * run_s / len(results),
         "latency_ms_median": 1e3 * statistics.median(lat) if lat else None,

@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
+from edge_attn.runtime import constants as C
 from edge_attn.runtime.errors import EdgeAttnError
 
-TRAIN_HINT = "pip install 'edge-attn[train]'"
+TRAIN_HINT = C.TRAIN_HINT
 
 
 def require_tensorflow(command: str) -> None:

@@ -19,12 +19,14 @@ def command(model: str, as_json: bool) -> None:
     """Show MODEL's config, signatures, quantization, size, checksum and validation."""
     art = read_artifact(model)
     cfg = art.config
+    whole = cfg.to_dict()
     info = {"file": model, "file_bytes": Path(model).stat().st_size, "kind": art.kind,
             "quantization": art.quantization, "model_bytes": len(art.model_bytes),
-            "sha256": cfg["model_sha256"], "format_version": cfg["format_version"],
-            "package_version": cfg.get("package_version"), "signatures": cfg["signatures"],
-            "config": {k: v for k, v in cfg.items() if k not in ("signatures",)},
+            "sha256": cfg.model_sha256, "format_version": cfg.format_version,
+            "package_version": cfg.package_version, "signatures": whole.pop("signatures"),
+            "config": dict(whole, format_version=cfg.format_version),
             "validation": art.validation}
+    part = cfg.seq2seq or cfg.classifier
     if as_json:
         emit_json(info)
         return
@@ -33,9 +35,9 @@ def command(model: str, as_json: bool) -> None:
                f"edge-attn {info['package_version']}")
     click.echo(f"sha256 {info['sha256']} (verified)")
     for key in ("max_source_len", "max_target_len", "state_names", "labels"):
-        if key in cfg:
-            click.echo(f"{key}: {cfg[key]}")
-    for name, sig in cfg["signatures"].items():
+        if getattr(part, key, None) is not None:
+            click.echo(f"{key}: {list(v) if isinstance(v := getattr(part, key), tuple) else v}")
+    for name, sig in info["signatures"].items():
         click.echo(f"signature {name}:")
         for side in ("inputs", "outputs"):
             for t, spec in sig[side].items():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from edge_attn.runtime import constants as C
+
 from ._common import emit_json, quiet_tensorflow, require_tensorflow
 from ._quiet import native_stderr
 
-KINDS = ("seq2seq", "text-classifier", "tabular-classifier")
+KINDS = C.MODEL_KINDS
 
 
 @click.command("train")

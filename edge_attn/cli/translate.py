@@ -11,7 +11,7 @@ from ._common import emit_json
 from ._quiet import native_stderr
 from ._runtime_io import NumbersCommand, default_model, input_lines, numbered, warnings_as_lines
 
-ATTENTION_MODES = ("soft", "hard", "monotonic")  # = runtime.translator.ATTENTION_MODES
+ATTENTION_MODES = C.ATTENTION_MODES
 
 
 @click.command("translate", cls=NumbersCommand)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from edge_attn.runtime import constants as C
 from edge_attn.runtime.errors import InputError
 
-TRAIN_HINT = "pip install edge-attn[train]"
+TRAIN_HINT = C.TRAIN_HINT
 
 
 def require(module: str) -> ModuleType:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from edge_attn.runtime import constants as C
+
 from .options import TrainOptions
 
 
@@ -13,11 +15,11 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     from .checkpoint import check_out_dir
 
     check_out_dir(opts.out, opts.force)  # fail before minutes of training, not after
-    if opts.kind == "seq2seq":
+    if opts.kind == C.SEQ2SEQ:
         from .seq2seq_train import train_seq2seq
 
         return train_seq2seq(opts)
-    if opts.kind == "text-classifier":
+    if opts.kind == C.TEXT_CLASSIFIER:
         from .classifier_train import train_text_classifier
 
         return train_text_classifier(opts)

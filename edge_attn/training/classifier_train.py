@@ -7,13 +7,14 @@ from typing import Any
 import keras
 import numpy as np
 
+from edge_attn.data.prepare import pad
+from edge_attn.runtime import constants as C
 from edge_attn.runtime.errors import DataError
 from edge_attn.runtime.tokenizer import WordTokenizer
 
 from .checkpoint import save_checkpoint
 from .fit import compile_and_fit
 from .options import TrainOptions
-from .prepare import pad
 
 HELDOUT_KEEP = 500
 LABEL_COLUMN = 1  # the column task copies the label into column 1
@@ -71,7 +72,7 @@ def train_text_classifier(opts: TrainOptions) -> dict[str, Any]:
                for n, x, y in (("validation", xv, yv), ("test", xs, ys)) if len(y)}
     heldout = {"validation": [list(r) for r in val[:HELDOUT_KEEP]],
                "test": [list(r) for r in test[:HELDOUT_KEEP]]}
-    return _finish(opts, model, "text-classifier", origin, fit, metrics,
+    return _finish(opts, model, C.TEXT_CLASSIFIER, origin, fit, metrics,
                    {"labels": labels, "max_source_len": opts.max_len}, {"source": tok},
                    heldout, int(model.count_params()))
 
@@ -108,6 +109,6 @@ def train_tabular_classifier(opts: TrainOptions) -> dict[str, Any]:
     heldout = {name: [[str(int(y[i]))] + [float(v) for v in x[i]] for i in idx[:HELDOUT_KEEP]]
                for name, idx in (("validation", va), ("test", te))}
     names = [f"x{i}" for i in range(x.shape[1])]
-    return _finish(opts, model, "tabular-classifier", origin, fit, metrics,
+    return _finish(opts, model, C.TABULAR_CLASSIFIER, origin, fit, metrics,
                    {"labels": labels, "feature_names": names}, {}, heldout,
                    int(model.count_params()))

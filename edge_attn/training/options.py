@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from edge_attn.runtime import constants as C
 from edge_attn.runtime.errors import InputError, UnknownChoiceError
 
-KINDS = ("seq2seq", "text-classifier", "tabular-classifier")
+KINDS = C.MODEL_KINDS
 CASES = ("auto", "keep", "lower")
 
 
@@ -33,6 +34,7 @@ class TrainOptions:
     examples: int | None = None
     learning_rate: float = 3e-3
     patience: int = 2
+    time_budget_minutes: float | None = None
     min_freq: int = 1
     max_vocab: int | None = None
     max_target_vocab: int | None = None
@@ -52,13 +54,16 @@ class TrainOptions:
             value = getattr(self, name)
             if value <= 0:
                 raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
+        if self.time_budget_minutes is not None and not self.time_budget_minutes > 0:
+            raise InputError(f"--time-budget must be positive minutes, got "
+                             f"{self.time_budget_minutes}")
         if self.examples is not None and self.examples < 10:
             raise InputError(f"--examples must be at least 10, got {self.examples}")
         if self.tokenizer not in ("word", "sentencepiece"):
             raise UnknownChoiceError("tokenizer", self.tokenizer, ("word", "sentencepiece"))
         if self.case not in CASES:
             raise UnknownChoiceError("case", self.case, CASES)
-        if self.kind == "seq2seq":
+        if self.kind == C.SEQ2SEQ:
             from edge_attn.layers.registry import canonical_name
             from edge_attn.models.seq2seq import CELLS
 

@@ -6,14 +6,15 @@ from typing import Any
 
 import keras
 
+from edge_attn.data.prepare import encode_pairs, fits
+from edge_attn.models.greedy import exact_match, keras_greedy
+from edge_attn.runtime import constants as C
 from edge_attn.runtime.errors import DataError
 from edge_attn.runtime.tokenizer import SentencePieceTokenizer, WordTokenizer
 
 from .checkpoint import save_checkpoint
 from .fit import compile_and_fit
-from .greedy import exact_match, keras_greedy
 from .options import TrainOptions
-from .prepare import encode_pairs, fits
 
 HELDOUT_KEEP = 500
 
@@ -77,19 +78,20 @@ def train_seq2seq(opts: TrainOptions) -> dict[str, Any]:
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
     fit = compile_and_fit(model, loss, [], (tr["source"], tr["target_in"]), tr["target_out"],
                           (va["source"], va["target_in"]), va["target_out"], opts.epochs,
-                          opts.batch_size, opts.learning_rate, opts.patience, opts.verbose)
+                          opts.batch_size, opts.learning_rate, opts.patience, opts.verbose,
+                          opts.time_budget_minutes and opts.time_budget_minutes * 60)
     metrics = {}
     for name in ("validation", "test"):
         if len(splits[name]):
             ids, _ = keras_greedy(model, arrays[name]["source"])
             metrics[f"{name}_exact_match"] = exact_match(ids, arrays[name]["target_out"])
-    config = {"kind": "seq2seq", "model": model.hp, "data": origin, "options": opts.to_dict(),
+    config = {"kind": C.SEQ2SEQ, "model": model.hp, "data": origin, "options": opts.to_dict(),
               "metrics": metrics, "training": fit, "sizes": {k: len(v) for k, v in
                                                             splits.items()},
               "max_source_len": s_len, "max_target_len": t_len}
     heldout = {k: [list(p) for p in splits[k][:HELDOUT_KEEP]] for k in ("validation", "test")}
     path = save_checkpoint(opts.out, model, config,
                            {"source": src_tok, "target": tgt_tok}, heldout, opts.force)
-    return {"checkpoint": str(path), "kind": "seq2seq", "data": origin, "metrics": metrics,
+    return {"checkpoint": str(path), "kind": C.SEQ2SEQ, "data": origin, "metrics": metrics,
             "epochs_run": fit["epochs_run"], "seconds": fit["seconds"],
             "sizes": config["sizes"], "params": int(model.count_params())}

@@ -1,0 +1,174 @@
+"""Export spec of the built-in attention seq2seq model (``encode`` + ``decode_step``).
+
+Calibration: encoder inputs are real sentences; ``decode_step`` inputs are the real decoder
+states met while teacher-forcing the Keras model over the same sentences (not random
+tensors). Validation: teacher-forced next-token probabilities (max / mean |Δ|),
+attention-argmax agreement, and the greedy tokens of the runtime's own
+:class:`~edge_attn.runtime.translator.Translator` against the Keras step loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from edge_attn.data.prepare import encode_pairs, fits
+from edge_attn.models.greedy import keras_greedy
+from edge_attn.runtime import constants as C
+from edge_attn.runtime.artifact import Artifact
+from edge_attn.runtime.config import ArtifactConfig, Seq2SeqConfig, SignatureDecl, TokenizerSpec
+from edge_attn.runtime.decoder import decode_feeds, encode_feeds, source_mask
+from edge_attn.runtime.errors import ExportError
+from edge_attn.runtime.session import Session
+
+from .examples import Examples
+from .lowering import TFLiteCalls
+from .quantization import QuantConfig
+from .specs import CheckpointSpec, Endpoints, Representative, Tick, header
+from .validate import diff
+
+CALIBRATION_BATCH = 8
+
+
+def _read_pairs(path: str) -> list:
+    from edge_attn.data.tsv import read_pairs
+
+    return read_pairs(path)
+
+
+class Seq2SeqSpec(CheckpointSpec):
+    """The built-in :class:`~edge_attn.models.seq2seq.Seq2Seq` from a training checkpoint."""
+
+    kind = C.SEQ2SEQ
+    agreement = "token_agreement"
+    reader = staticmethod(_read_pairs)
+
+    def __init__(self, ckpt: Any) -> None:
+        super().__init__(ckpt)
+        self.source_len = int(self.ckpt_config["max_source_len"])
+        self.target_len = int(self.ckpt_config["max_target_len"])
+        self.src, self.tgt = ckpt.tokenizers[C.SOURCE], ckpt.tokenizers[C.TARGET]
+        self.states = list(self.model.state_names)
+
+    def encode(self, rows: list[list[Any]]) -> Examples:
+        """Pairs that fit the model's lengths, encoded as in training."""
+        pairs = fits([(a, b) for a, b in rows], self.src, self.tgt, self.source_len,
+                     self.target_len)
+        arr = encode_pairs(pairs, self.src, self.tgt, self.source_len, self.target_len)
+        return Examples([a for a, _ in pairs], arr["source"], arr["target_in"],
+                        arr["target_out"])
+
+    def endpoints(self, calls: TFLiteCalls) -> Endpoints:
+        import tensorflow as tf
+
+        model, names = self.model, self.states
+        s, h = self.source_len, model.hp["units"]
+        k = int(model.attention.precompute(tf.zeros([1, s, h])).shape[-1])  # score-dependent
+
+        def encode(tokens, mask):
+            memory, keys, states = model.encode(tokens, mask, calls)
+            return {C.ENC_MEMORY: memory, C.ENC_KEYS: keys, **dict(zip(names, states))}
+
+        def decode_step(token, *rest):
+            states, (memory, keys, mask) = list(rest[: len(names)]), rest[len(names):]
+            logits, new_states, attention = model.step(token, states, memory, keys, mask, calls)
+            return {C.DEC_LOG_PROBS: tf.nn.log_softmax(logits, -1), C.DEC_ATTENTION: attention,
+                    **dict(zip(names, new_states))}
+
+        state_specs = [tf.TensorSpec([None, 1 if n == "state_position" else h], tf.float32,
+                                     name=n) for n in names]
+        return {
+            C.ENCODE: (encode, [tf.TensorSpec([None, s], tf.int32, name=C.ENC_TOKENS),
+                                tf.TensorSpec([None, s], tf.float32, name=C.ENC_MASK)]),
+            C.DECODE_STEP: (decode_step, [
+                tf.TensorSpec([None], tf.int32, name=C.DEC_TOKEN), *state_specs,
+                tf.TensorSpec([None, s, h], tf.float32, name=C.DEC_MEMORY),
+                tf.TensorSpec([None, s, k], tf.float32, name=C.DEC_KEYS),
+                tf.TensorSpec([None, s], tf.float32, name=C.DEC_MASK)]),
+        }
+
+    def representative(self, examples: Examples, tick: Tick | None) -> Representative:
+        return lambda: self._calibration(examples, tick)
+
+    def _calibration(self, ex: Examples, tick: Tick | None) -> Iterator[tuple[str, dict]]:
+        model = self.model
+        for start in range(0, len(ex.source), CALIBRATION_BATCH):
+            src = ex.source[start:start + CALIBRATION_BATCH]
+            tgt_in = ex.target_in[start:start + CALIBRATION_BATCH]
+            mask = source_mask(src, self.src.PAD_ID)
+            yield C.ENCODE, encode_feeds(src, mask)
+            memory, keys, states = model.encode(src, mask)
+            memory, keys = np.asarray(memory), np.asarray(keys)
+            for t in range(tgt_in.shape[1]):
+                if not (tgt_in[:, t] != self.tgt.PAD_ID).any():
+                    break
+                yield C.DECODE_STEP, decode_feeds(
+                    tgt_in[:, t], memory, keys, mask,
+                    {n: np.asarray(v) for n, v in zip(self.states, states)})
+                _, states, _ = model.step(tgt_in[:, t], states, memory, keys, mask)
+            if tick:
+                tick(len(src))
+
+    def metrics(self, artifact: Artifact, session: Session,
+                examples: Examples) -> dict[str, float]:
+        return {**self._teacher_forced(session, examples),
+                **self._greedy(artifact, session, examples)}
+
+    def _teacher_forced(self, session: Session, ex: Examples) -> dict[str, float]:
+        model, names = self.model, self.states
+        src, tgt_in = ex.source, ex.target_in
+        mask = source_mask(src, self.src.PAD_ID)
+        k_mem, k_keys, k_states = model.encode(src, mask)
+        out = session.run(C.ENCODE, encode_feeds(src, mask))
+        l_states = {n: out[n] for n in names}
+        lp_k, lp_l, att_k, att_l, real = [], [], [], [], []
+        for t in range(tgt_in.shape[1]):
+            tok = tgt_in[:, t]
+            logits, k_states, a_k = model.step(tok, k_states, k_mem, k_keys, mask)
+            res = session.run(C.DECODE_STEP, decode_feeds(
+                tok, out[C.ENC_MEMORY], out[C.ENC_KEYS], mask, l_states))
+            l_states = {n: res[n] for n in names}
+            logits = np.asarray(logits, "float64")
+            probs = np.exp(logits - logits.max(-1, keepdims=True))
+            lp_k.append(probs / probs.sum(-1, keepdims=True))
+            lp_l.append(np.exp(res[C.DEC_LOG_PROBS]))
+            att_k.append(np.asarray(a_k))
+            att_l.append(res[C.DEC_ATTENTION])
+            real.append(tok != self.tgt.PAD_ID)
+        w = np.stack(real, 1)
+        real_rows = np.broadcast_to(w[..., None], w.shape + lp_k[0].shape[-1:])
+        mx, mean = diff(np.stack(lp_k, 1), np.stack(lp_l, 1), real_rows)
+        agree = (np.stack(att_k, 1).argmax(-1) == np.stack(att_l, 1).argmax(-1))[w]
+        return {"max_abs_diff": mx, "mean_abs_diff": mean,
+                "attention_argmax_agreement": float(agree.mean())}
+
+    def _greedy(self, artifact: Artifact, session: Session, ex: Examples) -> dict[str, float]:
+        from edge_attn.runtime.translator import Translator
+
+        ref, _ = keras_greedy(self.model, ex.source)
+        got = [t.ids for t in Translator(artifact, session=session).translate(ex.texts)]
+        same = total = 0
+        for a, b in zip(ref, got):
+            same += sum(x == y for x, y in zip(a, b))
+            total += max(len(a), len(b), 1)
+        return {"token_agreement": same / total,
+                "sentence_agreement": float(np.mean([a == b for a, b in zip(ref, got)]))}
+
+    def config(self, model_bytes: bytes, quant: QuantConfig,
+               signatures: dict[str, SignatureDecl]) -> ArtifactConfig:
+        """Lengths, state names and both tokenizer specs; the vocabulary sizes are the
+        model's embedding rows (source) and output width (target)."""
+        hp = self.model.hp
+        for name, tok, size in ((C.SOURCE, self.src, hp["source_vocab"]),
+                                (C.TARGET, self.tgt, hp["target_vocab"])):
+            if tok.vocab_size != size:
+                raise ExportError(f"{name} tokenizer has {tok.vocab_size} tokens, the model's "
+                                  f"{name} vocabulary {size}")
+        part = Seq2SeqConfig(
+            self.source_len, self.target_len, tuple(self.states),
+            TokenizerSpec(int(hp["source_vocab"]), add_bos=False, add_eos=False),
+            TokenizerSpec(int(hp["target_vocab"])))
+        return header(self.kind, model_bytes, quant, signatures, self.ckpt_config,
+                      seq2seq=part)

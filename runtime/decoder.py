@@ -1,0 +1,317 @@
+"""The seq2seq decoder adapter: the one place that builds ``encode`` / ``decode_step`` feeds.
+
+Everything that talks to a seq2seq model's signatures goes through here — the
+:class:`~edge_attn.runtime.translator.Translator`, :mod:`~edge_attn.runtime.profile`, export
+calibration and validation, the benchmarks:
+
+* :func:`pad_sources` right-pads id lists with ``<pad>`` to the fixed length S and
+  :func:`source_mask` is the mask ``ids != pad``; :func:`encode_feeds` and
+  :func:`decode_feeds` name the tensors (the only dicts keyed by signature tensor names);
+* :class:`Stepper` is the step function of :mod:`~edge_attn.runtime.beam`,
+  ``(tokens int32[B], state) -> (log_probs f32[B,V], state, attention f32[B,S])``, carrying the
+  decoder states, the decode-time attention mode, ``min_len``, optional extra static inputs
+  (``static_feeds``) and an optional map of ``log_probs`` columns to vocabulary ids;
+* :meth:`Decoder.decode` is the one entry point: the lean batch-1 loop of
+  :mod:`.fast_greedy` for one soft greedy sentence, :func:`~.beam.greedy_search` for a
+  batch, :func:`~.beam.beam_search` for beams.
+
+Shapes: B batch (sentences × beams), S source length, H units, K key width, V vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import constants as C
+from .beam import Hypothesis, State, beam_search, greedy_search, iter_greedy
+from .config import Seq2SeqConfig
+from .errors import ArtifactError, InputError
+from .fast_greedy import greedy_bound, suppress_eos
+from .session import Session
+
+_POS = "__position"  # per-row bookkeeping of the monotonic mode (not a model tensor)
+
+
+def pad_sources(batch_ids: Sequence[Sequence[int]], length: int, pad: int = 0) -> np.ndarray:
+    """int32[B, length]: every id list right-padded with ``pad`` (cut at ``length``)."""
+    tokens = np.full((len(batch_ids), length), pad, np.int32)
+    for i, ids in enumerate(batch_ids):
+        row = list(ids)[:length]
+        tokens[i, : len(row)] = row
+    return tokens
+
+
+def source_mask(tokens: Any, pad: int = 0) -> np.ndarray:
+    """f32[B, S]: 1 for real source tokens, 0 for ``<pad>``."""
+    return (np.asarray(tokens) != pad).astype(np.float32)
+
+
+def encode_feeds(tokens: Any, mask: Any) -> dict[str, Any]:
+    """The ``encode`` inputs: tokens int32[B, S] and mask f32[B, S]."""
+    return {C.ENC_TOKENS: tokens, C.ENC_MASK: mask}
+
+
+def decode_feeds(token: Any, memory: Any, keys: Any, mask: Any, states: Mapping[str, Any],
+                 static_feeds: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``decode_step`` inputs.
+
+    Args:
+        token: int32[B] previous output ids.
+        memory: f32[B, S, H] encoder outputs.
+        keys: f32[B, S, K] precomputed attention keys.
+        mask: f32[B, S] source mask.
+        states: Decoder state name → f32[B, H] (or [B, 1] for a position).
+        static_feeds: Extra per-sentence inputs of the model (name → array), if any.
+    """
+    feeds = {C.DEC_TOKEN: token, C.DEC_MEMORY: memory, C.DEC_KEYS: keys, C.DEC_MASK: mask}
+    feeds.update(states)
+    if static_feeds:
+        feeds.update(static_feeds)
+    return feeds
+
+
+class Stepper:
+    """The step function of :mod:`~edge_attn.runtime.beam` over ``decode_step``.
+
+    Holds the static decoder inputs (memory f32[B,S,H], keys f32[B,S,K], mask f32[B,S] and any
+    ``static_feeds``); the state dict holds the decoder state tensors (f32[B,H] each) and, in
+    monotonic mode, the previous attention argmax int[B].
+
+    Args:
+        session: The model's session.
+        states: Decoder state tensor names.
+        encoded: ``encode`` outputs (memory, keys, states), B rows.
+        mask: f32[B, S] source mask.
+        mode: ``soft``, ``hard`` or ``monotonic`` (see :mod:`~edge_attn.runtime.translator`).
+        eos: ``<eos>`` column of ``log_probs``.
+        min_len: Calls before which ``<eos>`` is forbidden (one call = one step of all rows).
+        static_feeds: Extra ``decode_step`` inputs set on every call (e.g. a shortlist).
+        columns: int[V'] vocabulary id of each ``log_probs`` column when the model outputs a
+            subset of the vocabulary; tokens given to the step are then column indices.
+    """
+
+    def __init__(self, session: Session, states: Sequence[str], encoded: Mapping[str, Any],
+                 mask: np.ndarray, mode: str = "soft", eos: int = 3, min_len: int = 0,
+                 static_feeds: Mapping[str, Any] | None = None,
+                 columns: np.ndarray | None = None) -> None:
+        self.session, self.states, self.mode = session, list(states), mode
+        self.memory, self.keys, self.mask = encoded[C.ENC_MEMORY], encoded[C.ENC_KEYS], mask
+        self.eos, self.min_len, self.calls = eos, min_len, 0
+        self.static_feeds = dict(static_feeds or {})
+        self.columns = None if columns is None else np.asarray(columns, np.int32)
+        self.positions = np.arange(mask.shape[1])[None, :]
+        self.initial: State = {name: encoded[name] for name in self.states}
+        if mode == "monotonic":
+            self.initial[_POS] = np.zeros(mask.shape[0], np.int64)
+
+    def _run(self, tokens: np.ndarray, state: State, mask: np.ndarray) -> dict[str, np.ndarray]:
+        ids = tokens if self.columns is None else self.columns[tokens]
+        return self.session.run(C.DECODE_STEP, decode_feeds(
+            ids, self.memory, self.keys, mask, {n: state[n] for n in self.states},
+            self.static_feeds))
+
+    def __call__(self, tokens: np.ndarray, state: State) -> tuple[np.ndarray, State, np.ndarray]:
+        mask = self.mask
+        if self.mode == "monotonic":
+            mask = mask * (self.positions >= state[_POS][:, None]).astype(np.float32)
+        out = self._run(tokens, state, mask)
+        log_probs, att = out[C.DEC_LOG_PROBS], out[C.DEC_ATTENTION]
+        new = {name: out[name] for name in self.states}
+        if self.mode == "hard":
+            onehot = np.zeros_like(mask)
+            onehot[np.arange(len(att)), np.argmax(att * mask, axis=-1)] = 1.0
+            log_probs, att = self._run(tokens, state, onehot)[C.DEC_LOG_PROBS], onehot
+        elif self.mode == "monotonic":
+            new[_POS] = np.argmax(att * mask, axis=-1)
+        if self.calls < self.min_len:
+            suppress_eos(log_probs, self.eos)
+        self.calls += 1
+        return log_probs, new, att
+
+
+class Decoder:
+    """Decode with a seq2seq model's ``encode`` + ``decode_step`` (checked at construction).
+
+    Args:
+        session: The model's session.
+        config: The artifact's seq2seq part.
+        origin: Artifact name for error messages.
+
+    Attributes:
+        source_len: Fixed source length S.
+        max_target_len: Default maximum output steps.
+        states: Decoder state tensor names.
+        vocab_size: Width V of ``log_probs``.
+        pad, bos, eos: Special ids (source ``<pad>``, target ``<bos>``/``<eos>``).
+
+    Raises:
+        ArtifactError: Signatures that do not match the seq2seq contract or the config.
+    """
+
+    def __init__(self, session: Session, config: Seq2SeqConfig, origin: str = "artifact"
+                 ) -> None:
+        self.session, self.origin = session, origin
+        self.source_len, self.max_target_len = config.max_source_len, config.max_target_len
+        self.states = list(config.state_names)
+        self.pad = config.source.special_ids.pad
+        self.bos, self.eos = config.target.special_ids.bos, config.target.special_ids.eos
+        enc = self._signature(C.ENCODE, [C.ENC_TOKENS, C.ENC_MASK],
+                              [C.ENC_MEMORY, C.ENC_KEYS, *self.states])
+        dec = self._signature(C.DECODE_STEP,
+                              [C.DEC_TOKEN, C.DEC_MEMORY, C.DEC_KEYS, C.DEC_MASK, *self.states],
+                              [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
+        if enc.inputs[C.ENC_TOKENS].shape[1:] != (self.source_len,):
+            raise self._fail(f"encode tokens shape {list(enc.inputs[C.ENC_TOKENS].shape)} "
+                             f"does not match max_source_len={self.source_len}")
+        self.vocab_size = dec.outputs[C.DEC_LOG_PROBS].shape[-1]
+        want = config.target.vocab_size
+        if want is not None and self.vocab_size != want:
+            raise self._fail(f"log_probs width {self.vocab_size} != target vocabulary size "
+                             f"{want} in the config")
+        self._handoff = None  # float I/O (every export mode): encode → decode loop handoff
+        if enc.plain and dec.plain:
+            self._handoff = session.handoff(
+                C.ENCODE, C.DECODE_STEP, [C.ENC_MEMORY, C.ENC_KEYS, *self.states],
+                [C.DEC_TOKEN, *self.states], [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
+
+    def _fail(self, message: str) -> ArtifactError:
+        return ArtifactError(f"{self.origin}: {message}")
+
+    def _signature(self, name: str, inputs: Sequence[str], outputs: Sequence[str]) -> Any:
+        sig = self.session.signatures.get(name)
+        if sig is None:
+            raise self._fail(f"the model has no {name!r} signature")
+        if set(sig.inputs) != set(inputs):
+            raise self._fail(f"signature {name!r} has inputs {sorted(sig.inputs)}, "
+                             f"expected {sorted(inputs)} (state names {self.states})")
+        missing = set(outputs) - set(sig.outputs)
+        if missing:
+            raise self._fail(f"signature {name!r} lacks outputs {sorted(missing)}")
+        return sig
+
+    @property
+    def lean(self) -> bool:
+        """Whether one soft greedy sentence takes the bound loop of :mod:`.fast_greedy`."""
+        return self._handoff is not None
+
+    def source_batch(self, batch_ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """``(tokens int32[B, S], mask f32[B, S])``: the ids right-padded with ``<pad>``."""
+        tokens = pad_sources(batch_ids, self.source_len, self.pad)
+        return tokens, source_mask(tokens, self.pad)
+
+    def first_feeds(self, tokens: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``encode`` feeds of padded tokens int32[B, S] and the first ``decode_step`` feeds
+        (``<bos>``, the encoder's outputs): what a profile times signature by signature."""
+        mask = source_mask(tokens, self.pad)
+        enc_feed = encode_feeds(tokens, mask)
+        enc = self.session.run(C.ENCODE, enc_feed)
+        dec_feed = decode_feeds(np.full(len(tokens), self.bos, np.int32), enc[C.ENC_MEMORY],
+                                enc[C.ENC_KEYS], mask, {n: enc[n] for n in self.states})
+        return enc_feed, dec_feed
+
+    def stepper(self, batch_ids: Sequence[Sequence[int]], mode: str = "soft", repeat: int = 1,
+                min_len: int = 0, static_feeds: Mapping[str, Any] | None = None,
+                columns: np.ndarray | None = None) -> tuple[Stepper, State]:
+        """Encode ``batch_ids`` once and return the step function and its initial state.
+
+        Every row is repeated ``repeat`` times (the beams of a sentence are adjacent rows).
+        """
+        tokens, mask = self.source_batch(batch_ids)
+        enc = self.session.run(C.ENCODE, encode_feeds(tokens, mask))
+        if repeat > 1:
+            enc = {k: np.repeat(v, repeat, axis=0) for k, v in enc.items()}
+            mask = np.repeat(mask, repeat, axis=0)
+            static_feeds = {k: np.repeat(np.asarray(v), repeat, axis=0)
+                            for k, v in (static_feeds or {}).items()}
+        eos = self.eos if columns is None else _column(columns, self.eos, "<eos>")
+        step = Stepper(self.session, self.states, enc, mask, mode, eos, min_len, static_feeds,
+                       columns)
+        return step, dict(step.initial)
+
+    def decode(self, batch_ids: Sequence[Sequence[int]], beam: int = 1,
+               max_len: int | None = None, alpha: float = 0.0, mode: str = "soft",
+               min_len: int = 0, static_feeds: Mapping[str, Any] | None = None,
+               columns: np.ndarray | None = None) -> list[Hypothesis]:
+        """Decode every sentence: greedy (``beam == 1``) or beam search.
+
+        Args:
+            batch_ids: Source id lists (each at most S ids).
+            beam: Beam width.
+            max_len: Maximum output steps (default ``max_target_len``).
+            alpha: GNMT length penalty.
+            mode: Decode-time attention mode.
+            min_len: Steps before which ``<eos>`` cannot be chosen.
+            static_feeds: Extra ``decode_step`` inputs, one row per sentence.
+            columns: Vocabulary id of each ``log_probs`` column (see :class:`Stepper`).
+
+        Returns:
+            One hypothesis per sentence; ids are vocabulary ids, attention f32[T, len(ids)].
+        """
+        max_len = self.max_target_len if max_len is None else max_len
+        if (beam == 1 and mode == "soft" and len(batch_ids) == 1 and self.lean
+                and columns is None):
+            hyps = [self._greedy_one(batch_ids[0], max_len, alpha, min_len, static_feeds)]
+        else:
+            step, state = self.stepper(batch_ids, mode, beam, min_len, static_feeds, columns)
+            bos, eos = self.bos, self.eos
+            if columns is not None:
+                bos, eos = _column(columns, bos, "<bos>"), step.eos
+            if beam == 1:
+                hyps = greedy_search(step, state, len(batch_ids), max_len, bos, eos, alpha)
+            else:
+                hyps = beam_search(step, state, len(batch_ids), beam, max_len, bos, eos, alpha)
+            if columns is not None:
+                for hyp in hyps:
+                    hyp.ids = [int(step.columns[i]) for i in hyp.ids]
+        for hyp, ids in zip(hyps, batch_ids):
+            hyp.attention = hyp.attention[:, : len(ids)]
+        return hyps
+
+    def _greedy_one(self, ids: Sequence[int], max_len: int, alpha: float, min_len: int,
+                    static_feeds: Mapping[str, Any] | None) -> Hypothesis:
+        """One sentence, greedy, soft attention: encode and the lean loop of
+        :mod:`.fast_greedy` in one :class:`~edge_attn.runtime.session.Handoff` block."""
+        tokens, mask = self.source_batch([ids])
+        rest = {C.DEC_MASK: mask, C.DEC_TOKEN: np.array([self.bos], np.int32),
+                **(static_feeds or {})}
+        with self._handoff(encode_feeds(tokens, mask), rest) as step:
+            try:
+                return greedy_bound(step, self.source_len, max_len, self.bos, self.eos, alpha,
+                                    min_len)
+            except RuntimeError as exc:  # a kernel check, e.g. an id outside the table
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "failed"
+                raise InputError(f"decode_step rejected its inputs: {detail}") from None
+
+    def iter_tokens(self, ids: Sequence[int], max_len: int | None = None,
+                    mode: str = "soft") -> Iterator[tuple[int, np.ndarray]]:
+        """Greedy-decode one sentence, yielding ``(token id, attention f32[len(ids)])`` per
+        step until ``<eos>`` (not yielded) or ``max_len``."""
+        step, state = self.stepper([ids], mode)
+        max_len = self.max_target_len if max_len is None else max_len
+        for nxt, _, att, _ in iter_greedy(step, state, 1, max_len, self.bos, self.eos):
+            tok = int(nxt[0])
+            if tok == self.eos:
+                return
+            yield tok, att[0, : len(ids)]
+
+    def forced(self, tokens: np.ndarray, steps: int) -> np.ndarray:
+        """Exactly ``steps`` greedy steps per row of padded int32[B, S] sources (``<eos>``
+        suppressed: ``min_len = max_len = steps``), through the path ``decode`` takes.
+
+        Returns:
+            int32[B, steps] the decoded ids.
+        """
+        batch_ids = [[int(t) for t in row if t != self.pad] for row in tokens]
+        hyps = self.decode(batch_ids, 1, steps, 0.0, "soft", min_len=steps)
+        return np.array([h.ids for h in hyps], np.int32)
+
+
+def _column(columns: np.ndarray, token: int, name: str) -> int:
+    """The ``log_probs`` column of vocabulary id ``token`` (InputError if absent)."""
+    hits = np.flatnonzero(np.asarray(columns) == token)
+    if not hits.size:
+        raise InputError(f"the column map must contain {name} (id {token})")
+    return int(hits[0])
