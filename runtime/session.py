@@ -155,8 +155,12 @@ class Session:
         """Run every signature once (batch 1) so delegate failures show at load.
 
         Ones, not zeros: an all-zero mask / all-padding input is not a real input and some
-        quantized kernels reject it.
+        quantized kernels reject it. The whole-interpreter ``allocate_tensors`` first: it is
+        what applies the default (lazy) XNNPACK delegate in tflite-runtime 2.14; signatures
+        alone allocate their subgraphs without it, and float models then ran on the built-in
+        kernels there.
         """
+        self._interp.allocate_tensors()
         for name, sig in self.signatures.items():
             self.run(name, {k: np.ones([1 if d < 0 else d for d in spec.shape], spec.dtype)
                             for k, spec in sig.inputs.items()})
