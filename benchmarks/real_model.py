@@ -3,8 +3,8 @@
 Recipe (the README's "Train a real translator"): a fixed seeded sample of eng-fra pairs with
 ≤ 10 words per side from ``../shared/data/eng-fra.tsv`` split 80/10/10, cased SentencePiece
 vocabularies of 8,000 pieces per side, bidirectional GRU 256 units, embeddings 128, additive
-(Bahdanau) attention, Adam 2e-3 with clipping, early stopping on validation loss, a 62-minute training budget
-(``--time-budget``: no epoch starts that would end past it).
+(Bahdanau) attention, Adam 2e-3 with clipping, early stopping on validation loss, a 62-minute
+training budget (``--time-budget``: no epoch starts that would end past it).
 
 ``python benchmarks/real_model.py --out build/bench`` trains it (cached in --out, the same
 cache ``benchmarks/run.py`` uses) and prints the training summary. The data stays in

@@ -55,17 +55,19 @@ def _export_code_key() -> str:
 
 
 def export_cached(ckpt: Path, dest: Path, mode: str, validate: bool,
-                  calibration_samples: int = 200) -> dict[str, Any]:
+                  calibration_samples: int = 200, **options: Any) -> dict[str, Any]:
     """Export ``ckpt`` to ``dest`` in ``mode`` unless cached; the export summary.
 
-    A mode that cannot be exported gives ``{"error": ...}`` (recorded, not raised).
+    ``options`` are further keyword arguments of ``export`` (part of the cache key). A mode
+    that cannot be exported gives ``{"error": ...}`` (recorded, not raised).
     """
     from edge_attn.export.pipeline import export
     from edge_attn.runtime.errors import EdgeAttnError, ValidationError
 
     record = dest.with_suffix(".export.json")
     key = {"checkpoint": _ckpt_key(ckpt), "mode": mode, "validate": validate,
-           "calibration_samples": calibration_samples, "code": _export_code_key()}
+           "calibration_samples": calibration_samples, "code": _export_code_key(),
+           **options}
     cached = read_json(record)
     if cached and cached.get("key") == key and (dest.is_file() or "error" in cached["summary"]):
         return dict(cached["summary"], cached=True)
@@ -75,10 +77,10 @@ def export_cached(ckpt: Path, dest: Path, mode: str, validate: bool,
             try:
                 summary = export(ckpt, dest, quantize=mode, force=True,
                                  validate_model=validate,
-                                 calibration_samples=calibration_samples)
+                                 calibration_samples=calibration_samples, **options)
             except ValidationError as exc:
                 summary = export(ckpt, dest, quantize=mode, force=True, validate_model=False,
-                                 calibration_samples=calibration_samples)
+                                 calibration_samples=calibration_samples, **options)
                 summary["validation"] = {"passed": False, "error": str(exc)[:500]}
         except EdgeAttnError as exc:
             dest.unlink(missing_ok=True)

@@ -125,7 +125,8 @@ def write_artifact(
 
 # Members read (others are ignored) and the largest size each may declare.
 _CAPS = {C.MODEL_MEMBER: MAX_MODEL_BYTES, C.CONFIG_MEMBER: MAX_JSON_BYTES,
-         C.TOKENIZERS_MEMBER: MAX_JSON_BYTES, C.VALIDATION_MEMBER: MAX_JSON_BYTES}
+         C.TOKENIZERS_MEMBER: MAX_JSON_BYTES, C.VALIDATION_MEMBER: MAX_JSON_BYTES,
+         C.SHORTLIST_MEMBER: MAX_JSON_BYTES}
 
 
 def _member_infos(zf: zipfile.ZipFile, size: int, origin: str) -> dict[str, zipfile.ZipInfo]:

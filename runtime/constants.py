@@ -27,6 +27,10 @@ ENC_TOKENS, ENC_MASK = "tokens", "mask"
 ENC_MEMORY, ENC_KEYS = "memory", "keys"
 DEC_TOKEN, DEC_MEMORY, DEC_KEYS, DEC_MASK = "token", "memory", "keys", "mask"
 DEC_LOG_PROBS, DEC_ATTENTION = "log_probs", "attention"
+# Optional vocabulary-shortlist step: decode_step's inputs plus candidates int32[B, C].
+DECODE_STEP_SHORTLIST = "decode_step_shortlist"
+DEC_CANDIDATES = "candidates"
+SHORTLIST_MEMBER = "shortlist.bin"
 CLS_INPUTS, CLS_PROBS, CLS_ATTENTION = "inputs", "probs", "attention"
 STATE_PREFIX = "state_"  # decoder state tensors are state_h, state_c, state_position ...
 

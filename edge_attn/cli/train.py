@@ -29,6 +29,8 @@ KINDS = C.MODEL_KINDS
 @click.option("--examples", type=int, help="Generate/read this many examples.")
 @click.option("--learning-rate", default=3e-3, show_default=True, type=float)
 @click.option("--patience", default=2, show_default=True, type=int, help="Early stopping.")
+@click.option("--time-budget", "time_budget_minutes", type=float,
+              help="Wall-clock minutes: no epoch starts that would end past it (seq2seq).")
 @click.option("--tokenizer", default="word", show_default=True,
               type=click.Choice(["word", "sentencepiece"]))
 @click.option("--case", default="auto", show_default=True,
