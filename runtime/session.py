@@ -123,8 +123,8 @@ class Session:
         self._lock = threading.Lock()
         self._binder: int | None = None  # thread id inside a Handoff block, if any
         self.delegate = "xnnpack"
-        self._open(model_bytes, num_threads, backend, delegates=True)
         try:
+            self._open(model_bytes, num_threads, backend, delegates=True)
             self._probe()
         except RuntimeError as exc:
             if "XNNPACK" not in str(exc):
@@ -132,8 +132,8 @@ class Session:
             # XNNPACK cannot prepare some quantized graphs (e.g. int8 LSTM); the built-in
             # kernels run them. Decided once, at load, so the decode loop stays lean.
             self.delegate = "none (XNNPACK could not prepare the model)"
-            self._open(model_bytes, num_threads, backend, delegates=False)
             try:
+                self._open(model_bytes, num_threads, backend, delegates=False)
                 self._probe()
             except RuntimeError as exc2:
                 raise prepare_error(self.backend, exc2) from None
@@ -142,6 +142,10 @@ class Session:
               delegates: bool) -> None:
         self._interp, self.backend = make_interpreter(model_bytes, num_threads, backend,
                                                       delegates)
+        # The whole-interpreter allocation applies the default (lazy) XNNPACK delegate in
+        # tflite-runtime 2.14; signatures alone allocate their subgraphs without it (float
+        # models then ran on the built-in kernels there). Before any signature runner exists.
+        self._interp.allocate_tensors()
         self._wrapper = self._interp._interpreter  # the wrapper SignatureRunner itself uses
         self.signatures: dict[str, Signature] = {}
         for name in self._interp.get_signature_list():
@@ -155,12 +159,8 @@ class Session:
         """Run every signature once (batch 1) so delegate failures show at load.
 
         Ones, not zeros: an all-zero mask / all-padding input is not a real input and some
-        quantized kernels reject it. The whole-interpreter ``allocate_tensors`` first: it is
-        what applies the default (lazy) XNNPACK delegate in tflite-runtime 2.14; signatures
-        alone allocate their subgraphs without it, and float models then ran on the built-in
-        kernels there.
+        quantized kernels reject it.
         """
-        self._interp.allocate_tensors()
         for name, sig in self.signatures.items():
             self.run(name, {k: np.ones([1 if d < 0 else d for d in spec.shape], spec.dtype)
                             for k, spec in sig.inputs.items()})
