@@ -19,10 +19,12 @@ class TFLiteCalls(LayerCalls):
     Args:
         float_counter: Count loop steps in float32 (needed by the int16x8 quantizer; int8
             would quantize a float counter, so the other modes keep it int32).
+        unroll: Encoder recurrences as S step copies instead of one WHILE loop (a larger
+            file, a faster encoder; see :func:`.rnn_loop.run_recurrent`).
     """
 
-    def __init__(self, float_counter: bool = False) -> None:
-        self.float_counter = float_counter
+    def __init__(self, float_counter: bool = False, unroll: bool = False) -> None:
+        self.float_counter, self.unroll = float_counter, unroll
 
     def embed(self, layer: Any, ids: Any) -> Any:
         import tensorflow as tf
@@ -30,8 +32,13 @@ class TFLiteCalls(LayerCalls):
         return tf.gather(layer.embeddings, ids)
 
     def recur(self, layer: Any, x: Any, mask: Any) -> Any:
-        return run_recurrent(layer, x, mask, self.float_counter)
+        return run_recurrent(layer, x, mask, self.float_counter, self.unroll)
 
 
 TFLITE_CALLS = TFLiteCalls()
 INT16X8_CALLS = TFLiteCalls(float_counter=True)
+
+
+def calls_for(int16x8: bool, encoder_loop: str = "while") -> TFLiteCalls:
+    """The lowering of one export: the int16x8 float counter, WHILE or unrolled encoder."""
+    return TFLiteCalls(float_counter=int16x8, unroll=encoder_loop == "unrolled")

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from edge_attn.runtime.artifact import sha256_hex
-from edge_attn.runtime.errors import ArtifactError
+from edge_attn.runtime.config import ENCODER_LOOPS
+from edge_attn.runtime.errors import ArtifactError, ExportError, UnknownChoiceError
 from edge_attn.runtime.session import Session
 
 from .convert import convert
-from .lowering import INT16X8_CALLS, TFLITE_CALLS
+from .lowering import calls_for
 from .quantization import Mode, quant_config
 from .specs import ExportSpec, representative_dataset, spec_for_checkpoint
 from .trace import trace
@@ -37,7 +38,10 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
            calibration_data: str | None = None,
            calibration_samples: int = DEFAULT_CALIBRATION_SAMPLES, force: bool = False,
            validate_model: bool = True,
-           progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+           progress: Callable[[str, int, int], None] | None = None,
+           shortlist_data: str | None = None,
+           encoder_loop: str = "while",
+           shortlist_size: tuple[int, int] = (256, 24)) -> dict[str, Any]:
     """Export a training checkpoint to one artifact file.
 
     Args:
@@ -50,19 +54,51 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
         force: Replace an existing ``out``.
         validate_model: Compare with Keras and fail out of tolerance.
         progress: ``progress(stage, done, total)`` for calibration progress.
+        shortlist_data: A ``src⇥tgt`` file of training pairs: learn a vocabulary shortlist
+            from it and add the ``decode_step_shortlist`` signature (seq2seq only).
+        encoder_loop: ``while`` (one TFLite WHILE loop, smaller) or ``unrolled`` (S step
+            copies, faster on both backends, larger).
+        shortlist_size: ``(frequent, per_source)`` of the learned shortlist.
 
     Returns:
         Summary: path, size, sha256, mode, signatures and the validation report.
     """
     from edge_attn.training.checkpoint import load_checkpoint
 
+    _start(out, quantize, force, calibration_samples)  # fail before loading anything
+    if encoder_loop not in ENCODER_LOOPS:
+        raise UnknownChoiceError("encoder loop", encoder_loop, ENCODER_LOOPS)
+    spec = spec_for_checkpoint(load_checkpoint(checkpoint_dir))
+    spec.encoder_loop = encoder_loop
+    if shortlist_data is not None:
+        use = getattr(spec, "use_shortlist", None)
+        if use is None:
+            raise ExportError(f"--shortlist-data applies to seq2seq models, not {spec.kind}")
+        use(shortlist_data, *shortlist_size)
+    return export_spec(spec, out, quantize, calibration_data, calibration_samples, force,
+                       validate_model, progress)
+
+
+def _start(out: str | Path, quantize: str, force: bool,
+           calibration_samples: int) -> tuple[Any, Path]:
+    """``(quant config, out path)`` after the checks that need no model."""
     quant = quant_config(quantize)
     out = Path(out)
     if out.exists() and not force:  # fail before minutes of work
         raise ArtifactError(f"{out} exists; pass --force to replace it")
     if calibration_samples < 1:
         raise ArtifactError(f"--calibration-samples must be positive, got {calibration_samples}")
-    spec = spec_for_checkpoint(load_checkpoint(checkpoint_dir))
+    return quant, out
+
+
+def export_spec(spec: ExportSpec, out: str | Path, quantize: str = "float32",
+                calibration_data: str | None = None,
+                calibration_samples: int = DEFAULT_CALIBRATION_SAMPLES, force: bool = False,
+                validate_model: bool = True,
+                progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+    """The fixed sequence over any spec (a checkpoint's, or a user model's: see
+    :mod:`.user_api`). Arguments and summary as :func:`export`."""
+    quant, out = _start(out, quantize, force, calibration_samples)
     rep = None
     if quant.calibrate:
         cal = spec.calibration_examples(calibration_data)
@@ -76,7 +112,7 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
 
         rep = representative_dataset(spec, cal, calibration_samples, tick)
     with export_workdir(out) as tmp:
-        calls = INT16X8_CALLS if quant.mode is Mode.INT16X8 else TFLITE_CALLS
+        calls = calls_for(quant.mode is Mode.INT16X8, getattr(spec, "encoder_loop", "while"))
         signatures = trace(spec, Path(tmp) / "saved_model", calls)
         model_bytes = convert(Path(tmp) / "saved_model", signatures, quant, rep)
     return _finish(spec, model_bytes, quant, out, force, validate_model)

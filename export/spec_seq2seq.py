@@ -17,16 +17,24 @@ import numpy as np
 from edge_attn.data.prepare import encode_pairs, fits
 from edge_attn.models.greedy import keras_greedy
 from edge_attn.runtime import constants as C
-from edge_attn.runtime.artifact import Artifact
-from edge_attn.runtime.config import ArtifactConfig, Seq2SeqConfig, SignatureDecl, TokenizerSpec
+from edge_attn.runtime.artifact import Artifact, sha256_hex
+from edge_attn.runtime.config import (
+    ArtifactConfig,
+    Seq2SeqConfig,
+    ShortlistConfig,
+    SignatureDecl,
+    TokenizerSpec,
+)
 from edge_attn.runtime.decoder import decode_feeds, encode_feeds, source_mask
 from edge_attn.runtime.errors import ExportError
 from edge_attn.runtime.session import Session
+from edge_attn.runtime.shortlist import Shortlist
 
 from .examples import Examples
 from .lowering import TFLiteCalls
 from .quantization import QuantConfig
-from .specs import CheckpointSpec, Endpoints, Representative, Tick, header
+from .shortlist_step import shortlist_endpoint, with_shortlist
+from .specs import CheckpointSpec, Endpoints, Representative, Tick, header, heldout_rows
 from .validate import diff
 
 CALIBRATION_BATCH = 8
@@ -45,12 +53,41 @@ class Seq2SeqSpec(CheckpointSpec):
     agreement = "token_agreement"
     reader = staticmethod(_read_pairs)
 
+    encoder_loop = "while"
+
     def __init__(self, ckpt: Any) -> None:
         super().__init__(ckpt)
         self.source_len = int(self.ckpt_config["max_source_len"])
         self.target_len = int(self.ckpt_config["max_target_len"])
         self.src, self.tgt = ckpt.tokenizers[C.SOURCE], ckpt.tokenizers[C.TARGET]
         self.states = list(self.model.state_names)
+        self.shortlist: Shortlist | None = None
+        self.shortlist_hit_rate: float | None = None
+
+    def use_shortlist(self, path: str, frequent: int = 256, per_source: int = 24) -> None:
+        """Learn a vocabulary shortlist from the training pairs in ``path`` (``src⇥tgt``):
+        the ``frequent`` most frequent target ids plus ``per_source`` per source id (see
+        :func:`~edge_attn.data.shortlist.learn_shortlist`); its hit rate is measured on the
+        held-out test pairs."""
+        from edge_attn.data.shortlist import learn_shortlist
+
+        hp = self.model.hp
+        pairs = self._id_pairs(_read_pairs(path))
+        if not pairs:
+            raise ExportError(f"{path}: no pairs to learn a shortlist from")
+        self.shortlist = learn_shortlist(pairs, int(hp["source_vocab"]),
+                                         int(hp["target_vocab"]), frequent, per_source)
+        test = self._id_pairs(heldout_rows(self.ckpt, None, "test", None))
+        self.shortlist_hit_rate = round(self.shortlist.hit_rate(
+            test, self.tgt.EOS_ID, (self.tgt.PAD_ID, self.tgt.BOS_ID)), 4)
+
+    def _id_pairs(self, rows: list) -> list[tuple[list[int], list[int]]]:
+        return [(self.src.encode(a, add_eos=False), self.tgt.encode(b, add_eos=True))
+                for a, b, *_ in rows]
+
+    def shortlist_bytes(self) -> bytes | None:
+        """The ``shortlist.bin`` member, if a shortlist is used."""
+        return None if self.shortlist is None else self.shortlist.to_bytes()
 
     def encode(self, rows: list[list[Any]]) -> Examples:
         """Pairs that fit the model's lengths, encoded as in training."""
@@ -79,18 +116,25 @@ class Seq2SeqSpec(CheckpointSpec):
 
         state_specs = [tf.TensorSpec([None, 1 if n == "state_position" else h], tf.float32,
                                      name=n) for n in names]
-        return {
+        decode_specs = [tf.TensorSpec([None], tf.int32, name=C.DEC_TOKEN), *state_specs,
+                        tf.TensorSpec([None, s, h], tf.float32, name=C.DEC_MEMORY),
+                        tf.TensorSpec([None, s, k], tf.float32, name=C.DEC_KEYS),
+                        tf.TensorSpec([None, s], tf.float32, name=C.DEC_MASK)]
+        eps = {
             C.ENCODE: (encode, [tf.TensorSpec([None, s], tf.int32, name=C.ENC_TOKENS),
                                 tf.TensorSpec([None, s], tf.float32, name=C.ENC_MASK)]),
-            C.DECODE_STEP: (decode_step, [
-                tf.TensorSpec([None], tf.int32, name=C.DEC_TOKEN), *state_specs,
-                tf.TensorSpec([None, s, h], tf.float32, name=C.DEC_MEMORY),
-                tf.TensorSpec([None, s, k], tf.float32, name=C.DEC_KEYS),
-                tf.TensorSpec([None, s], tf.float32, name=C.DEC_MASK)]),
+            C.DECODE_STEP: (decode_step, decode_specs),
         }
+        if self.shortlist is not None:
+            eps[C.DECODE_STEP_SHORTLIST] = shortlist_endpoint(model, tf, calls, decode_specs)
+        return eps
 
     def representative(self, examples: Examples, tick: Tick | None) -> Representative:
-        return lambda: self._calibration(examples, tick)
+        if self.shortlist is None:
+            return lambda: self._calibration(examples, tick)
+        never = (self.tgt.PAD_ID, self.tgt.BOS_ID)
+        return lambda: with_shortlist(self._calibration(examples, tick), self.shortlist,
+                                      self.tgt.EOS_ID, never)
 
     def _calibration(self, ex: Examples, tick: Tick | None) -> Iterator[tuple[str, dict]]:
         model = self.model
@@ -113,8 +157,23 @@ class Seq2SeqSpec(CheckpointSpec):
 
     def metrics(self, artifact: Artifact, session: Session,
                 examples: Examples) -> dict[str, float]:
-        return {**self._teacher_forced(session, examples),
-                **self._greedy(artifact, session, examples)}
+        out = {**self._teacher_forced(session, examples),
+               **self._greedy(artifact, session, examples)}
+        if self.shortlist is not None:
+            out.update(self._shortlist_metrics(artifact, session, examples))
+        return out
+
+    def _shortlist_metrics(self, artifact: Artifact, session: Session,
+                           ex: Examples) -> dict[str, float]:
+        """Hit rate, and greedy sentences identical with and without the shortlist."""
+        from edge_attn.runtime.translator import Translator
+
+        tr = Translator(artifact, session=session)
+        full = [t.ids for t in tr.translate(ex.texts, shortlist=False)]
+        short = [t.ids for t in tr.translate(ex.texts, shortlist=True)]
+        return {"shortlist_hit_rate": float(self.shortlist_hit_rate or 0.0),
+                "shortlist_sentence_agreement": float(np.mean([a == b for a, b in
+                                                               zip(full, short)]))}
 
     def _teacher_forced(self, session: Session, ex: Examples) -> dict[str, float]:
         model, names = self.model, self.states
@@ -166,9 +225,14 @@ class Seq2SeqSpec(CheckpointSpec):
             if tok.vocab_size != size:
                 raise ExportError(f"{name} tokenizer has {tok.vocab_size} tokens, the model's "
                                   f"{name} vocabulary {size}")
+        shortlist = None
+        if self.shortlist is not None:
+            sl = self.shortlist
+            shortlist = ShortlistConfig(len(sl.always), sl.per_source, len(sl.table),
+                                        sha256_hex(sl.to_bytes()), self.shortlist_hit_rate)
         part = Seq2SeqConfig(
             self.source_len, self.target_len, tuple(self.states),
             TokenizerSpec(int(hp["source_vocab"]), add_bos=False, add_eos=False),
-            TokenizerSpec(int(hp["target_vocab"])))
+            TokenizerSpec(int(hp["target_vocab"])), shortlist, self.encoder_loop)
         return header(self.kind, model_bytes, quant, signatures, self.ckpt_config,
                       seq2seq=part)

@@ -23,11 +23,13 @@ def build_artifact(spec: Any, model_bytes: bytes, quant: QuantConfig,
         session: A session running ``model_bytes`` (its signatures are declared in the config).
     """
     config = spec.config(model_bytes, quant, declare(session.signatures))
-    return Artifact(config, model_bytes, spec.tokenizers())
+    shortlist = getattr(spec, "shortlist_bytes", lambda: None)()
+    return Artifact(config, model_bytes, spec.tokenizers(), shortlist=shortlist)
 
 
 def write(artifact: Artifact, out: str | Path, validation: dict[str, Any],
           force: bool) -> Path:
     """Write atomically through the runtime's format module."""
     return write_artifact(out, artifact.model_bytes, artifact.config.to_dict(),
-                          artifact.tokenizers, validation, force=force)
+                          artifact.tokenizers, validation, force=force,
+                          shortlist=artifact.shortlist)

@@ -49,6 +49,8 @@ class Artifact:
         tokenizers: ``{"source": dict, "target": dict}`` (classifiers: only ``source``).
         validation: The export's validation report (may be empty).
         path: Where it was read from, if from a file.
+        shortlist: The ``shortlist.bin`` member when the config declares a shortlist (its
+            sha256 matched the config's).
     """
 
     config: ArtifactConfig
@@ -56,6 +58,7 @@ class Artifact:
     tokenizers: dict[str, Any]
     validation: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
+    shortlist: bytes | None = None
 
     @property
     def kind(self) -> str:
@@ -78,6 +81,7 @@ def write_artifact(
     tokenizers: dict[str, Any],
     validation: dict[str, Any] | None = None,
     force: bool = False,
+    shortlist: bytes | None = None,
 ) -> Path:
     """Write an artifact atomically (temp file in the same folder, then rename).
 
@@ -88,6 +92,7 @@ def write_artifact(
         tokenizers: JSON-serialisable tokenizer dicts keyed by ``source`` / ``target``.
         validation: The validation report to store.
         force: Replace an existing file.
+        shortlist: The ``shortlist.bin`` member (its sha256 must be in the config).
 
     Returns:
         The destination path.
@@ -112,6 +117,8 @@ def write_artifact(
             zf.writestr(C.CONFIG_MEMBER, json.dumps(full, indent=1, sort_keys=True))
             zf.writestr(C.TOKENIZERS_MEMBER, json.dumps(tokenizers, ensure_ascii=False))
             zf.writestr(C.VALIDATION_MEMBER, json.dumps(validation or {}, indent=1))
+            if shortlist is not None:
+                zf.writestr(C.SHORTLIST_MEMBER, shortlist)
             zf.writestr(C.MODEL_MEMBER, model_bytes)
         umask = os.umask(0)
         os.umask(umask)
@@ -262,4 +269,20 @@ def read_artifact(source: str | os.PathLike | bytes) -> Artifact:
         raise ArtifactError(f"{origin}: {C.TOKENIZERS_MEMBER} lacks the "
                             f"{' and '.join(missing) or 'expected'} tokenizer")
     return Artifact(config, model_bytes, tokenizers, validation,
-                    None if isinstance(source, bytes) else origin)
+                    None if isinstance(source, bytes) else origin,
+                    _shortlist(members, config, origin))
+
+
+def _shortlist(members: dict[str, bytes], config: ArtifactConfig, origin: str) -> bytes | None:
+    """The ``shortlist.bin`` member a config declares, its checksum checked."""
+    declared = config.seq2seq.shortlist if config.seq2seq is not None else None
+    if declared is None:
+        return None
+    data = members.get(C.SHORTLIST_MEMBER)
+    if data is None:
+        raise ArtifactError(f"{origin}: config declares a shortlist but "
+                            f"{C.SHORTLIST_MEMBER} is missing")
+    if sha256_hex(data) != declared.sha256:
+        raise ArtifactError(f"{origin}: {C.SHORTLIST_MEMBER} checksum mismatch "
+                            "(file corrupted or edited)")
+    return data

@@ -109,23 +109,26 @@ _SPECIALS = ("pad", "unk", "bos", "eos")
 
 @dataclass(frozen=True)
 class SpecialIds:
-    """Ids of ``<pad> <unk> <bos> <eos>`` (fixed 0..3 for every edge-attn tokenizer)."""
+    """Ids of ``<pad> <unk> <bos> <eos>`` (fixed 0..3 for every edge-attn tokenizer; a user
+    model's vocabulary keeps its own ids, and one without bos/eos has ``None`` there)."""
 
     pad: int = 0
     unk: int = 1
-    bos: int = 2
-    eos: int = 3
+    bos: int | None = 2
+    eos: int | None = 3
 
     @classmethod
     def from_dict(cls, raw: Any, where: str = "special_ids", origin: str = "artifact"
                   ) -> SpecialIds:
         f = _Fields(raw, where, origin)
-        ids = cls(**{k: f.int(k, low=0) for k in _SPECIALS})
-        if len(set(ids.to_dict().values())) != 4:
-            raise f.fail(where, f"must be four distinct ids, got {ids.to_dict()}")
+        ids = cls(**{k: f.int(k, low=0) if k in ("pad", "unk") or f.has(k) else None
+                     for k in _SPECIALS})
+        given = [v for v in ids.to_dict().values() if v is not None]
+        if len(set(given)) != len(given):
+            raise f.fail(where, f"must be distinct ids, got {ids.to_dict()}")
         return ids
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | None]:
         return {"pad": self.pad, "unk": self.unk, "bos": self.bos, "eos": self.eos}
 
 
@@ -151,7 +154,7 @@ class TokenizerSpec:
         f = _Fields(raw, where, origin)
         size = f.int("vocab_size", low=len(_SPECIALS), default=None)
         ids = SpecialIds.from_dict(f.get("special_ids"), f.name("special_ids"), origin)
-        if size is not None and max(ids.to_dict().values()) >= size:
+        if size is not None and max(v for v in ids.to_dict().values() if v is not None) >= size:
             raise f.fail(f.name("special_ids"), f"must be below vocab_size {size}")
         return cls(size, ids, f.bool("add_bos", False), f.bool("add_eos", False))
 
@@ -203,14 +206,57 @@ class SignatureDecl:
 
 
 @dataclass(frozen=True)
+class ShortlistConfig:
+    """The vocabulary shortlist stored as ``shortlist.bin`` (see :mod:`.shortlist`).
+
+    Attributes:
+        n_always: Target ids always scored.
+        per_source: Target ids kept per source id.
+        source_vocab: Rows of the per-source table (the source vocabulary size).
+        sha256: Hex sha256 of the member (checked at read).
+        hit_rate: Share of reference target tokens inside their sentence's candidates on
+            held-out pairs, measured at export (information).
+    """
+
+    n_always: int
+    per_source: int
+    source_vocab: int
+    sha256: str
+    hit_rate: float | None = None
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str, origin: str = "artifact") -> ShortlistConfig:
+        f = _Fields(raw, where, origin)
+        sha = f.str("sha256")
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise f.fail(f.name("sha256"), "must be 64 lowercase hex digits")
+        rate = f.get("hit_rate", None)
+        if rate is not None and (not isinstance(rate, (int, float)) or isinstance(rate, bool)
+                                 or not 0.0 <= rate <= 1.0):
+            raise f.fail(f.name("hit_rate"), f"must be a number in [0, 1], got {rate!r}")
+        return cls(f.int("n_always"), f.int("per_source"), f.int("source_vocab"), sha, rate)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_always": self.n_always, "per_source": self.per_source,
+                "source_vocab": self.source_vocab, "sha256": self.sha256,
+                "hit_rate": self.hit_rate}
+
+
+ENCODER_LOOPS = ("while", "unrolled")
+
+
+@dataclass(frozen=True)
 class Seq2SeqConfig:
-    """The seq2seq part: fixed lengths, decoder state names, both tokenizers."""
+    """The seq2seq part: fixed lengths, decoder state names, both tokenizers, and optionally
+    a vocabulary shortlist and how the encoder recurrence was exported."""
 
     max_source_len: int
     max_target_len: int
     state_names: tuple[str, ...]
     source: TokenizerSpec
     target: TokenizerSpec
+    shortlist: ShortlistConfig | None = None
+    encoder_loop: str = "while"
 
     @classmethod
     def from_dict(cls, raw: Any, origin: str = "artifact") -> Seq2SeqConfig:
@@ -220,14 +266,24 @@ class Seq2SeqConfig:
         if bad:
             raise f.fail(f.name("state_names"), f"entries must start with "
                                                 f"{C.STATE_PREFIX!r}, got {bad}")
-        return cls(f.int("max_source_len"), f.int("max_target_len"), states,
+        target_len = f.int("max_target_len")
+        if target_len > C.MAX_DECODE_LEN:
+            raise f.fail(f.name("max_target_len"), f"must be at most {C.MAX_DECODE_LEN}, "
+                                                   f"got {target_len}")
+        shortlist = (ShortlistConfig.from_dict(f.get("shortlist"), f.name("shortlist"), origin)
+                     if f.has("shortlist") else None)
+        return cls(f.int("max_source_len"), target_len, states,
                    TokenizerSpec.from_dict(f.get(C.SOURCE), f.name(C.SOURCE), origin),
-                   TokenizerSpec.from_dict(f.get(C.TARGET), f.name(C.TARGET), origin))
+                   TokenizerSpec.from_dict(f.get(C.TARGET), f.name(C.TARGET), origin),
+                   shortlist, f.str("encoder_loop", ENCODER_LOOPS, default="while"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"max_source_len": self.max_source_len, "max_target_len": self.max_target_len,
-                "state_names": list(self.state_names), C.SOURCE: self.source.to_dict(),
-                C.TARGET: self.target.to_dict()}
+        out = {"max_source_len": self.max_source_len, "max_target_len": self.max_target_len,
+               "state_names": list(self.state_names), C.SOURCE: self.source.to_dict(),
+               C.TARGET: self.target.to_dict(), "encoder_loop": self.encoder_loop}
+        if self.shortlist is not None:
+            out["shortlist"] = self.shortlist.to_dict()
+        return out
 
 
 @dataclass(frozen=True)

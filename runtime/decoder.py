@@ -31,6 +31,8 @@ from .config import Seq2SeqConfig
 from .errors import ArtifactError, InputError
 from .fast_greedy import greedy_bound, suppress_eos
 from .session import Session
+from .shortlist import Shortlist
+from .shortlist_decode import ShortlistStep, greedy_bound_shortlist
 
 _POS = "__position"  # per-row bookkeeping of the monotonic mode (not a model tensor)
 
@@ -91,13 +93,15 @@ class Stepper:
         static_feeds: Extra ``decode_step`` inputs set on every call (e.g. a shortlist).
         columns: int[V'] vocabulary id of each ``log_probs`` column when the model outputs a
             subset of the vocabulary; tokens given to the step are then column indices.
+        signature: The step signature (``decode_step`` or ``decode_step_shortlist``).
     """
 
     def __init__(self, session: Session, states: Sequence[str], encoded: Mapping[str, Any],
                  mask: np.ndarray, mode: str = "soft", eos: int = 3, min_len: int = 0,
                  static_feeds: Mapping[str, Any] | None = None,
-                 columns: np.ndarray | None = None) -> None:
+                 columns: np.ndarray | None = None, signature: str = C.DECODE_STEP) -> None:
         self.session, self.states, self.mode = session, list(states), mode
+        self.signature = signature
         self.memory, self.keys, self.mask = encoded[C.ENC_MEMORY], encoded[C.ENC_KEYS], mask
         self.eos, self.min_len, self.calls = eos, min_len, 0
         self.static_feeds = dict(static_feeds or {})
@@ -109,7 +113,7 @@ class Stepper:
 
     def _run(self, tokens: np.ndarray, state: State, mask: np.ndarray) -> dict[str, np.ndarray]:
         ids = tokens if self.columns is None else self.columns[tokens]
-        return self.session.run(C.DECODE_STEP, decode_feeds(
+        return self.session.run(self.signature, decode_feeds(
             ids, self.memory, self.keys, mask, {n: state[n] for n in self.states},
             self.static_feeds))
 
@@ -172,10 +176,20 @@ class Decoder:
             raise self._fail(f"log_probs width {self.vocab_size} != target vocabulary size "
                              f"{want} in the config")
         self._handoff = None  # float I/O (every export mode): encode → decode loop handoff
+        self._handoff_sl = None
+        self.has_shortlist_step = C.DECODE_STEP_SHORTLIST in session.signatures
+        if self.has_shortlist_step:
+            sl = self._signature(C.DECODE_STEP_SHORTLIST, [*dec.inputs, C.DEC_CANDIDATES],
+                                 [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
         if enc.plain and dec.plain:
-            self._handoff = session.handoff(
-                C.ENCODE, C.DECODE_STEP, [C.ENC_MEMORY, C.ENC_KEYS, *self.states],
-                [C.DEC_TOKEN, *self.states], [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
+            self._handoff = self._lean(C.DECODE_STEP)
+            if self.has_shortlist_step and sl.plain:
+                self._handoff_sl = self._lean(C.DECODE_STEP_SHORTLIST)
+
+    def _lean(self, step: str) -> Any:
+        return self.session.handoff(
+            C.ENCODE, step, [C.ENC_MEMORY, C.ENC_KEYS, *self.states],
+            [C.DEC_TOKEN, *self.states], [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
 
     def _fail(self, message: str) -> ArtifactError:
         return ArtifactError(f"{self.origin}: {message}")
@@ -214,7 +228,8 @@ class Decoder:
 
     def stepper(self, batch_ids: Sequence[Sequence[int]], mode: str = "soft", repeat: int = 1,
                 min_len: int = 0, static_feeds: Mapping[str, Any] | None = None,
-                columns: np.ndarray | None = None) -> tuple[Stepper, State]:
+                columns: np.ndarray | None = None,
+                signature: str = C.DECODE_STEP) -> tuple[Stepper, State]:
         """Encode ``batch_ids`` once and return the step function and its initial state.
 
         Every row is repeated ``repeat`` times (the beams of a sentence are adjacent rows).
@@ -227,14 +242,17 @@ class Decoder:
             static_feeds = {k: np.repeat(np.asarray(v), repeat, axis=0)
                             for k, v in (static_feeds or {}).items()}
         eos = self.eos if columns is None else _column(columns, self.eos, "<eos>")
+        if signature == C.DECODE_STEP_SHORTLIST:
+            eos = ShortlistStep.EOS_COLUMN
         step = Stepper(self.session, self.states, enc, mask, mode, eos, min_len, static_feeds,
-                       columns)
+                       columns, signature)
         return step, dict(step.initial)
 
     def decode(self, batch_ids: Sequence[Sequence[int]], beam: int = 1,
                max_len: int | None = None, alpha: float = 0.0, mode: str = "soft",
                min_len: int = 0, static_feeds: Mapping[str, Any] | None = None,
-               columns: np.ndarray | None = None) -> list[Hypothesis]:
+               columns: np.ndarray | None = None,
+               shortlist: Shortlist | None = None) -> list[Hypothesis]:
         """Decode every sentence: greedy (``beam == 1``) or beam search.
 
         Args:
@@ -246,11 +264,19 @@ class Decoder:
             min_len: Steps before which ``<eos>`` cannot be chosen.
             static_feeds: Extra ``decode_step`` inputs, one row per sentence.
             columns: Vocabulary id of each ``log_probs`` column (see :class:`Stepper`).
+            shortlist: Score only each sentence's shortlist candidates
+                (``decode_step_shortlist``; see :mod:`.shortlist_decode`).
 
         Returns:
             One hypothesis per sentence; ids are vocabulary ids, attention f32[T, len(ids)].
         """
         max_len = self.max_target_len if max_len is None else max_len
+        if shortlist is not None:
+            hyps = self._decode_shortlist(batch_ids, shortlist, beam, max_len, alpha, mode,
+                                          min_len)
+            for hyp, ids in zip(hyps, batch_ids):
+                hyp.attention = hyp.attention[:, : len(ids)]
+            return hyps
         if (beam == 1 and mode == "soft" and len(batch_ids) == 1 and self.lean
                 and columns is None):
             hyps = [self._greedy_one(batch_ids[0], max_len, alpha, min_len, static_feeds)]
@@ -284,6 +310,43 @@ class Decoder:
             except RuntimeError as exc:  # a kernel check, e.g. an id outside the table
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "failed"
                 raise InputError(f"decode_step rejected its inputs: {detail}") from None
+
+    def candidates(self, batch_ids: Sequence[Sequence[int]],
+                   shortlist: Shortlist) -> tuple[np.ndarray, np.ndarray]:
+        """``(int32[B, C], valid int[B])``: each sentence's candidate ids, one width."""
+        sets = [shortlist.candidates(ids, self.eos, (self.pad, self.bos)) for ids in batch_ids]
+        out = np.zeros((len(sets), max(len(c) for c, _ in sets)), np.int32)
+        for i, (c, _) in enumerate(sets):
+            out[i, : len(c)] = c
+        return out, np.array([n for _, n in sets])
+
+    def _decode_shortlist(self, batch_ids: Sequence[Sequence[int]], shortlist: Shortlist,
+                          beam: int, max_len: int, alpha: float, mode: str,
+                          min_len: int) -> list[Hypothesis]:
+        if not self.has_shortlist_step:
+            raise InputError("this model has no decode_step_shortlist signature; export it "
+                             "with --shortlist-data, or decode without the shortlist")
+        cols, valid = self.candidates(batch_ids, shortlist)
+        if beam == 1 and mode == "soft" and len(batch_ids) == 1 and self._handoff_sl:
+            tokens, mask = self.source_batch(batch_ids)
+            rest = {C.DEC_MASK: mask, C.DEC_TOKEN: np.array([self.bos], np.int32),
+                    C.DEC_CANDIDATES: cols}
+            with self._handoff_sl(encode_feeds(tokens, mask), rest) as step:
+                return [greedy_bound_shortlist(step, self.source_len, max_len, self.bos,
+                                               self.eos, cols[0], int(valid[0]), alpha,
+                                               min_len)]
+        inner, state = self.stepper(batch_ids, mode, beam, min_len,
+                                    {C.DEC_CANDIDATES: cols}, None, C.DECODE_STEP_SHORTLIST)
+        step = ShortlistStep(inner, np.repeat(cols, beam, axis=0), np.repeat(valid, beam),
+                             self.bos)
+        bos, eos = ShortlistStep.BOS_COLUMN, ShortlistStep.EOS_COLUMN
+        if beam == 1:
+            hyps = greedy_search(step, state, len(batch_ids), max_len, bos, eos, alpha)
+        else:
+            hyps = beam_search(step, state, len(batch_ids), beam, max_len, bos, eos, alpha)
+        for i, hyp in enumerate(hyps):
+            hyp.ids = step.to_ids(i * beam, hyp.ids)
+        return hyps
 
     def iter_tokens(self, ids: Sequence[int], max_len: int | None = None,
                     mode: str = "soft") -> Iterator[tuple[int, np.ndarray]]:

@@ -36,6 +36,7 @@ from .constants import ATTENTION_MODES
 from .decoder import Decoder
 from .errors import InputError
 from .model import LoadedModel, encode_source
+from .shortlist import Shortlist
 
 __all__ = ["ATTENTION_MODES", "DEFAULT_LENGTH_PENALTY", "Translation", "Translator"]
 
@@ -112,13 +113,41 @@ class Translator(LoadedModel):
             raise self._fail(f"log_probs width {self.decoder.vocab_size} != target vocabulary "
                              f"size {self.target_tokenizer.vocab_size}")
         self.add_bos, self.add_eos = s2s.source.add_bos, s2s.source.add_eos
+        self.shortlist = self._load_shortlist()
+
+    def _load_shortlist(self) -> Shortlist | None:
+        """The artifact's shortlist, checked against the vocabularies and signatures."""
+        declared = self.config.seq2seq.shortlist
+        if declared is None:
+            return None
+        if not self.decoder.has_shortlist_step:
+            raise self._fail(f"config declares a shortlist but the model has no "
+                             f"{C.DECODE_STEP_SHORTLIST!r} signature")
+        if declared.source_vocab != self.source_tokenizer.vocab_size:
+            raise self._fail(f"shortlist covers {declared.source_vocab} source ids, the source "
+                             f"vocabulary has {self.source_tokenizer.vocab_size}")
+        return Shortlist.from_bytes(self.artifact.shortlist or b"", declared.n_always,
+                                    declared.source_vocab, declared.per_source,
+                                    self.decoder.vocab_size)
+
+    @property
+    def has_shortlist(self) -> bool:
+        """Whether the artifact carries a vocabulary shortlist (used by default)."""
+        return self.shortlist is not None
+
+    def shortlist_info(self) -> dict[str, Any] | None:
+        """Shortlist sizes and the hit rate measured at export (``None`` without one)."""
+        declared = self.config.seq2seq.shortlist
+        if declared is None:
+            return None
+        return {**declared.to_dict(), "target_vocab": self.decoder.vocab_size}
 
     # -- public API ------------------------------------------------------------------------
 
     def translate(self, texts: str | Sequence[str], beam: int = 1, max_len: int | None = None,
                   length_penalty: float = DEFAULT_LENGTH_PENALTY, attention_mode: str = "soft",
                   replace_unk: bool = False, batch_size: int = 32,
-                  min_len: int = 0) -> list[Translation]:
+                  min_len: int = 0, shortlist: bool | None = None) -> list[Translation]:
         """Translate one text or a list of texts.
 
         Args:
@@ -130,6 +159,8 @@ class Translator(LoadedModel):
             replace_unk: Replace each produced ``<unk>`` by the source token it attends most.
             batch_size: Sentences encoded and decoded together.
             min_len: Output steps before which ``<eos>`` may not be chosen (0 = none).
+            shortlist: Score only each sentence's vocabulary shortlist (``None``: when the
+                artifact has one; ``True`` without one is an error).
 
         Returns:
             One :class:`Translation` per text, in order.
@@ -144,13 +175,14 @@ class Translator(LoadedModel):
         if not isinstance(min_len, int) or not 0 <= min_len <= max_len:
             raise InputError(f"min_len must be an integer in [0, max_len={max_len}], "
                              f"got {min_len!r}")
+        sl = self._use_shortlist(shortlist)
         sources = [encode_source(self.source_tokenizer, t, self.source_len, self.add_bos,
                                  self.add_eos, "source text") for t in items]
         out: list[Translation] = []
         for start in range(0, len(items), batch_size):
             chunk = sources[start:start + batch_size]
             hyps = self.decoder.decode([ids for ids, _ in chunk], beam, max_len,
-                                       length_penalty, attention_mode, min_len)
+                                       length_penalty, attention_mode, min_len, shortlist=sl)
             for text, (_, shown), hyp in zip(items[start:], chunk, hyps):
                 out.append(self._finish(text, shown, hyp, replace_unk))
         return out
@@ -171,6 +203,14 @@ class Translator(LoadedModel):
             yield word
 
     # -- internals -------------------------------------------------------------------------
+
+    def _use_shortlist(self, wanted: bool | None) -> Shortlist | None:
+        if wanted is None:
+            return self.shortlist
+        if wanted and self.shortlist is None:
+            raise InputError(f"{self.origin} has no vocabulary shortlist; export it with "
+                             "--shortlist-data, or decode without --shortlist")
+        return self.shortlist if wanted else None
 
     def _check_options(self, beam: int, max_len: int | None, alpha: float,
                        mode: str) -> tuple[int, int]:
