@@ -24,6 +24,7 @@ from .quantization import Mode, quant_config
 from .specs import ExportSpec, representative_dataset, spec_for_checkpoint
 from .trace import trace
 from .validate import validate
+from .weight_only import before_convert, weight_only
 from .workdir import export_workdir
 from .write import build_artifact, write
 
@@ -99,6 +100,7 @@ def export_spec(spec: ExportSpec, out: str | Path, quantize: str = "float32",
     """The fixed sequence over any spec (a checkpoint's, or a user model's: see
     :mod:`.user_api`). Arguments and summary as :func:`export`."""
     quant, out = _start(out, quantize, force, calibration_samples)
+    convert_as = before_convert(quant)  # float32 first for the weight-only modes
     rep = None
     if quant.calibrate:
         cal = spec.calibration_examples(calibration_data)
@@ -114,7 +116,8 @@ def export_spec(spec: ExportSpec, out: str | Path, quantize: str = "float32",
     with export_workdir(out) as tmp:
         calls = calls_for(quant.mode is Mode.INT16X8, getattr(spec, "encoder_loop", "while"))
         signatures = trace(spec, Path(tmp) / "saved_model", calls)
-        model_bytes = convert(Path(tmp) / "saved_model", signatures, quant, rep)
+        model_bytes = convert(Path(tmp) / "saved_model", signatures, convert_as, rep)
+    model_bytes = weight_only(model_bytes, quant)
     return _finish(spec, model_bytes, quant, out, force, validate_model)
 
 

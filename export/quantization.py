@@ -16,6 +16,8 @@ class Mode(str, enum.Enum):
     DYNAMIC = "dynamic"
     INT8 = "int8"
     INT16X8 = "int16x8"
+    INT4_WEIGHTS = "int4-weights"  # ai-edge-quantizer, see export/weight_only.py
+    INT8_WEIGHTS = "int8-weights"
 
     @classmethod
     def parse(cls, name: str) -> Mode:
@@ -69,6 +71,8 @@ TOLERANCES: dict[Mode, Tolerance] = {
     Mode.DYNAMIC: Tolerance(1.0, 0.01, 0.98, 0.99, 0.95),
     Mode.INT8: Tolerance(1.0, 0.01, 0.98, 0.99, 0.90),
     Mode.INT16X8: Tolerance(1.0, 0.01, 0.98, 0.99, 0.95),
+    Mode.INT4_WEIGHTS: Tolerance(1.0, 0.01, 0.95, 0.99, 0.90),
+    Mode.INT8_WEIGHTS: Tolerance(1.0, 0.01, 0.98, 0.99, 0.95),
 }
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from .constants import MODE_BACKENDS
 from .errors import BackendError, InputError
 
 ENV_VAR = "EDGE_ATTN_BACKEND"
@@ -124,6 +125,27 @@ def get_backend(backend: str | None = None) -> Backend:
             "no LiteRT interpreter is installed; run `pip install ai-edge-litert` "
             "(or, on platforms without it, `pip install tflite-runtime` with numpy<2)")
     raise BackendError(f"backend {name!r} is not installed; run `{_SOURCES[name][2]}`")
+
+
+def check_mode(mode: str, backend: str | None = None) -> None:
+    """Refuse, before loading, a model whose quantization mode the backend cannot run.
+
+    Args:
+        mode: The artifact's quantization mode (e.g. ``"int4-weights"``).
+        backend: Backend name, see :func:`get_backend`.
+
+    Raises:
+        BackendError: Naming the mode, the backend chosen and the backend needed.
+    """
+    need = MODE_BACKENDS.get(mode)
+    if need is None:
+        return
+    be = get_backend(backend)
+    if be.name not in need[0]:
+        raise BackendError(
+            f"{mode} models need the {' or '.join(need[0])} backend ({need[1]}), not "
+            f"{be.describe()}; run `{_SOURCES[need[0][0]][2]}`, or export with another mode "
+            "(int8-weights runs on both)")
 
 
 def make_interpreter(model_bytes: bytes, num_threads: int | None = None,

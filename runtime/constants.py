@@ -35,7 +35,12 @@ CLS_INPUTS, CLS_PROBS, CLS_ATTENTION = "inputs", "probs", "attention"
 STATE_PREFIX = "state_"  # decoder state tensors are state_h, state_c, state_position ...
 
 # Quantization modes (the string values of export.quantization.Mode).
-QUANT_MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
+QUANT_MODES = ("float32", "float16", "dynamic", "int8", "int16x8", "int4-weights",
+               "int8-weights")
+# Modes some backend cannot run: mode -> (backends that can, why the others cannot).
+# tflite-runtime 2.14's DEQUANTIZE kernel has no INT4 input (fails at preparation).
+MODE_BACKENDS = {"int4-weights": (("ai-edge-litert",),
+                                  "tflite-runtime 2.14 has no int4 DEQUANTIZE kernel")}
 
 # Tokenizer keys inside TOKENIZERS_MEMBER.
 SOURCE, TARGET = "source", "target"

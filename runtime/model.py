@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from . import constants as C
 from .artifact import Artifact, read_artifact
+from .backend import check_mode
 from .config import ArtifactConfig, TokenizerSpec
 from .contract import check_signatures
 from .errors import ArtifactError, DataError, EdgeAttnError, InputError
@@ -78,6 +79,8 @@ class LoadedModel:
                 f"{self.origin} is a {self.artifact.kind} model, but {type(self).__name__} "
                 f"needs {' or '.join(self.KINDS)}; use `edge-attn {cmd}` "
                 f"(or edge_attn.runtime.load_model) for it")
+        if session is None:  # e.g. int4-weights cannot run on tflite-runtime 2.14
+            check_mode(self.config.quantization, backend)
         self.session = session or Session(self.artifact.model_bytes, num_threads, backend)
         check_signatures(self.config.signatures, self.session.signatures, self.origin)
         self._check_contract()

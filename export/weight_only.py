@@ -1,0 +1,180 @@
+"""Weight-only quantization (``int4-weights``, ``int8-weights``) through ``ai-edge-quantizer``.
+
+Applied to the float32 flatbuffer :func:`.convert.convert` produced: weights of
+FULLY_CONNECTED / BATCH_MATMUL are stored as int4 or int8 with one scale per output channel
+and dequantized by an explicit DEQUANTIZE op (constant input: the kernel dequantizes once, at
+the first run); activations and all arithmetic stay float32. No calibration is needed, so it
+works on the WHILE encoder, where the quantizer's static calibration fails.
+
+Embedding tables: our embeddings are GATHERs of a constant ``[V, E]`` table, which the
+quantizer does not quantize (it does EMBEDDING_LOOKUP). For the quantizer's pass each such
+GATHER is presented as ``EMBEDDING_LOOKUP(ids, table)`` (same operands, swapped; per-row
+scales), and turned back into the same GATHER afterwards, now reading the DEQUANTIZE output.
+The graph the runtime runs is the converter's graph plus DEQUANTIZE ops: nothing is slower
+per step than float32 once the constants are dequantized.
+
+Backends: int8 DEQUANTIZE runs on ai-edge-litert and tflite-runtime 2.14; int4 DEQUANTIZE
+only on ai-edge-litert (tflite-runtime 2.14's kernel rejects INT4 at preparation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge_attn.runtime.errors import ExportError
+
+from .compact import strip_tensor_names
+from .convert import check_ops
+from .quantization import Mode, QuantConfig
+
+QUANTIZER_HINT = "pip install 'edge-attn[int4]'"
+WEIGHT_ONLY_BITS = {Mode.INT4_WEIGHTS: 4, Mode.INT8_WEIGHTS: 8}
+
+_GATHER, _EMBEDDING_LOOKUP = 36, 7  # schema BuiltinOperator codes
+_FLOAT32, _INT32, _INT64 = 0, 2, 4  # schema TensorType codes
+_GATHER_OPTIONS = 23  # schema BuiltinOptions.GatherOptions
+
+
+def before_convert(quant: QuantConfig) -> QuantConfig:
+    """The config to convert with: float32 for a weight-only mode (whose quantizer is
+    checked for now, before minutes of tracing), ``quant`` itself otherwise.
+
+    Raises:
+        ExportError: A weight-only mode without ``ai-edge-quantizer`` (with the pip hint).
+    """
+    if quant.mode not in WEIGHT_ONLY_BITS:
+        return quant
+    _import_quantizer()
+    return QuantConfig(Mode.FLOAT32, False, quant.tolerance)
+
+
+def weight_only(model_bytes: bytes, quant: QuantConfig) -> bytes:
+    """Quantize the weights of a float32 model for a weight-only mode; other modes unchanged.
+
+    Args:
+        model_bytes: The float32 flatbuffer from :func:`.convert.convert`.
+        quant: The export's quantization config.
+
+    Returns:
+        The flatbuffer with int4/int8 weights (tensor names stripped), or ``model_bytes``
+        itself when ``quant`` is not a weight-only mode.
+
+    Raises:
+        ExportError: ``ai-edge-quantizer`` is missing (with the pip hint) or failed.
+    """
+    bits = WEIGHT_ONLY_BITS.get(quant.mode)
+    if bits is None:
+        return model_bytes
+    quantizer, recipe = _import_quantizer()
+    prepared, retagged = _present_tables(model_bytes)
+    try:
+        qt = quantizer.Quantizer(prepared, recipe(bits))
+        result = bytes(qt.quantize().quantized_model)
+    except Exception as exc:  # the quantizer raises plain exceptions of many kinds
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ExportError(f"ai-edge-quantizer ({quant.mode.value}) failed: {first}") from None
+    model = strip_tensor_names(_restore_gathers(result, retagged))
+    check_ops(model)
+    return model
+
+
+def _import_quantizer() -> tuple[Any, Any]:
+    """``(quantizer module, recipe factory)``; ExportError with the pip hint if missing."""
+    try:
+        from ai_edge_quantizer import qtyping, quantizer, recipe_manager
+    except ImportError:
+        raise ExportError("weight-only modes (int4-weights, int8-weights) need "
+                          f"ai-edge-quantizer; run `{QUANTIZER_HINT}`") from None
+
+    def make(bits: int) -> Any:
+        manager = recipe_manager.RecipeManager()
+        manager.add_weight_only_config(
+            regex=".*", operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
+            num_bits=bits, granularity=qtyping.QuantGranularity.CHANNELWISE)
+        return manager.get_quantization_recipe()
+
+    return quantizer, make
+
+
+def _opcode_index(model: Any, code: int) -> int:
+    """Index of the operator code ``code`` in ``model.operatorCodes`` (added if missing)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    for i, oc in enumerate(model.operatorCodes):
+        if max(oc.builtinCode, oc.deprecatedBuiltinCode) == code:
+            return i
+    oc = schema.OperatorCodeT()
+    oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = code, min(code, 127), 1
+    model.operatorCodes.append(oc)
+    return len(model.operatorCodes) - 1
+
+
+def _is_table_gather(model: Any, subgraph: Any, op: Any) -> bool:
+    """A GATHER of rows (axis 0, no batch dims) of a constant 2-D float32 table by ids."""
+    code = model.operatorCodes[op.opcodeIndex]
+    if max(code.builtinCode, code.deprecatedBuiltinCode) != _GATHER or len(op.inputs) != 2:
+        return False
+    table, ids = (subgraph.tensors[i] for i in op.inputs)
+    opts = op.builtinOptions
+    data = model.buffers[table.buffer].data
+    return (table.type == _FLOAT32 and data is not None and len(data) > 0
+            and table.shape is not None and len(table.shape) == 2
+            and ids.type in (_INT32, _INT64)
+            and (opts is None or (opts.axis == 0 and opts.batchDims == 0)))
+
+
+def _present_tables(model_bytes: bytes) -> tuple[bytes, int]:
+    """Name every tensor (the quantizer needs names; the converter's were stripped) and turn
+    table GATHERs into EMBEDDING_LOOKUPs; returns the bytes and how many were turned."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(model_bytes))
+    if any(max(c.builtinCode, c.deprecatedBuiltinCode) == _EMBEDDING_LOOKUP
+           for c in model.operatorCodes):  # our exporter never emits it; keep restore exact
+        raise ExportError("weight-only export expects no EMBEDDING_LOOKUP op in the model")
+    lookup, turned = None, 0
+    for s, subgraph in enumerate(model.subgraphs):
+        for i, tensor in enumerate(subgraph.tensors):
+            tensor.name = f"t{s}_{i}".encode()
+        for op in subgraph.operators:
+            if _is_table_gather(model, subgraph, op):
+                lookup = _opcode_index(model, _EMBEDDING_LOOKUP) if lookup is None else lookup
+                op.opcodeIndex, op.inputs = lookup, [op.inputs[1], op.inputs[0]]
+                op.builtinOptionsType, op.builtinOptions = 0, None
+                turned += 1
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), turned
+
+
+def _restore_gathers(model_bytes: bytes, expected: int) -> bytes:
+    """Every EMBEDDING_LOOKUP back to the GATHER it was (operands swapped back, axis 0)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(model_bytes))
+    gather, restored = _opcode_index(model, _GATHER), 0
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators:
+            code = model.operatorCodes[op.opcodeIndex]
+            if max(code.builtinCode, code.deprecatedBuiltinCode) == _EMBEDDING_LOOKUP:
+                options = schema.GatherOptionsT()
+                options.axis, options.batchDims = 0, 0
+                op.opcodeIndex, op.inputs = gather, [op.inputs[1], op.inputs[0]]
+                op.builtinOptionsType, op.builtinOptions = _GATHER_OPTIONS, options
+                restored += 1
+    if restored != expected:
+        raise ExportError(f"weight-only export: {restored} embedding lookups came back from "
+                          f"the quantizer, {expected} went in")
+    _drop_opcode(model, _EMBEDDING_LOOKUP)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def _drop_opcode(model: Any, code: int) -> None:
+    """Remove the (now unused) operator code ``code`` and renumber the operators."""
+    index = next((i for i, c in enumerate(model.operatorCodes)
+                  if max(c.builtinCode, c.deprecatedBuiltinCode) == code), None)
+    if index is None:
+        return
+    del model.operatorCodes[index]
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators:
+            op.opcodeIndex -= op.opcodeIndex > index
