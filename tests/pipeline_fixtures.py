@@ -32,6 +32,10 @@ CHECKPOINTS = {
 }
 ARTIFACTS = [("dates", "float32"), ("dates", "int8"), ("text", "float32"), ("text", "int8"),
              ("tabular", "float32"), ("tabular", "int8")]
+# Seq2seq artifacts with a vocabulary shortlist learned from the held-out validation pairs,
+# small enough (8 frequent + 6 per source token) that it really restricts the ~100 targets.
+SHORTLIST_ARTIFACTS = [("dates", "float32"), ("dates", "int8")]
+SHORTLIST_SIZE = (8, 6)
 
 
 def source_key() -> str:
@@ -94,6 +98,12 @@ def build(out: Path) -> dict[str, Path]:
             train(TrainOptions(kind=kind, out=str(ckpts[name]), verbose=0, **opts))
         for name, mode in ARTIFACTS:
             export(ckpts[name], tmp / f"{name}-{mode}.eatt", mode)
+        pairs = tmp / "shortlist-pairs.tsv"
+        rows = json.loads((ckpts["dates"] / "heldout.json").read_text())["validation"]
+        pairs.write_text("".join(f"{a}\t{b}\n" for a, b in rows), encoding="utf-8")
+        for name, mode in SHORTLIST_ARTIFACTS:
+            export(ckpts[name], tmp / f"{name}-{mode}-shortlist.eatt", mode,
+                   shortlist_data=str(pairs), shortlist_size=SHORTLIST_SIZE)
         (tmp / "expected.json").write_text(json.dumps(_expected(ckpts), ensure_ascii=False))
         (tmp / MANIFEST).write_text(json.dumps({"key": source_key()}))
         if out.exists():
@@ -108,6 +118,8 @@ def paths(folder: Path) -> dict[str, Path]:
     """Named paths inside a fixture folder."""
     p: dict[str, Path] = {f"{n}_ckpt": folder / f"{n}-ckpt" for n in CHECKPOINTS}
     p.update({f"{n}-{m}": folder / f"{n}-{m}.eatt" for n, m in ARTIFACTS})
+    p.update({f"{n}-{m}-shortlist": folder / f"{n}-{m}-shortlist.eatt"
+              for n, m in SHORTLIST_ARTIFACTS})
     p["expected"] = folder / "expected.json"
     return p
 

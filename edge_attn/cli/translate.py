@@ -36,11 +36,13 @@ ATTENTION_MODES = C.ATTENTION_MODES
 @click.option("--threads", type=click.IntRange(1), default=None, help="Interpreter threads.")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None,
               help="Interpreter backend [default: $EDGE_ATTN_BACKEND or auto].")
+@click.option("--no-shortlist", is_flag=True,
+              help="Score the full target vocabulary even if the model has a shortlist.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per sentence).")
 def command(text: tuple[str, ...], model_path: str | None, beam: int, max_len: int | None,
             min_len: int, length_penalty: float, attention_mode: str, replace_unk: bool,
             show_attention: bool, plot: str | None, threads: int | None, backend: str | None,
-            as_json: bool) -> None:
+            no_shortlist: bool, as_json: bool) -> None:
     """Translate TEXT (or each non-blank line of stdin).
 
     Sources longer than the model's fixed length are truncated with a warning. The model
@@ -58,7 +60,8 @@ def command(text: tuple[str, ...], model_path: str | None, beam: int, max_len: i
         results = translator.translate(texts, beam=beam, max_len=max_len,
                                        length_penalty=length_penalty,
                                        attention_mode=attention_mode, replace_unk=replace_unk,
-                                       min_len=min_len)
+                                       min_len=min_len,
+                                       shortlist=False if no_shortlist else None)
     if plot:
         for i, r in enumerate(results, start=1):
             plot_attention(r.attention, r.source_tokens, r.tokens, numbered(plot, i, len(results)),

@@ -1,0 +1,159 @@
+"""A real artifact with a vocabulary shortlist (``decode_step_shortlist``), in both envs.
+
+Reference: the same model's full-vocabulary ``decode_step`` (itself checked against Keras
+elsewhere) with every non-candidate id made impossible and the log-softmax renormalised over
+the candidates — what a shortlist means. The shortlist step gathers the output rows inside
+the graph instead; in float32 the two agree to rounding and decode to the same ids.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from edge_attn.runtime import constants as C
+from edge_attn.runtime import load_model
+from edge_attn.runtime.beam import beam_search, greedy_search
+from edge_attn.runtime.decoder import decode_feeds
+from edge_attn.runtime.errors import ArtifactError, InputError
+
+TEXTS = ["the 3rd of March, 2021", "mercredi 14 juillet 1965", "12/25/49", "1. Mai 2033"]
+
+
+@pytest.fixture(scope="module")
+def tr(pipeline):
+    return load_model(pipeline["dates-float32-shortlist"])
+
+
+def _ids(tr, text):
+    return tr.source_tokenizer.encode(text, add_eos=False)[: tr.source_len]
+
+
+def _restricted_step(tr, batch_ids, repeat=1):
+    """Full-vocabulary step; ids outside each row's candidates impossible, renormalised."""
+    step, state = tr.decoder.stepper(batch_ids, "soft", repeat)
+    cols, valid = tr.decoder.candidates(batch_ids, tr.shortlist)
+    allowed = np.zeros((len(batch_ids), tr.decoder.vocab_size), bool)
+    for i, (c, n) in enumerate(zip(cols, valid)):
+        allowed[i, c[:n]] = True
+    allowed = np.repeat(allowed, repeat, axis=0)
+
+    def restricted(tokens, st):
+        lp, st, att = step(tokens, st)
+        lp = np.where(allowed, lp, -np.inf)
+        lp = lp - np.log(np.exp(lp - lp.max(-1, keepdims=True)).sum(-1, keepdims=True)) \
+            - lp.max(-1, keepdims=True)
+        return lp.astype(np.float32), st, att
+
+    return restricted, state
+
+
+def test_the_shortlist_is_in_the_config_and_really_restricts(tr):
+    info = tr.shortlist_info()
+    assert info["n_always"] >= 8 and info["per_source"] == 6
+    assert 0.5 < info["hit_rate"] <= 1.0
+    cols, valid = tr.decoder.candidates([_ids(tr, t) for t in TEXTS], tr.shortlist)
+    assert (valid < tr.decoder.vocab_size - 2).all()  # fewer than every output id
+    assert (cols[:, 0] == tr.target_tokenizer.EOS_ID).all()
+
+
+def test_shortlist_step_equals_the_full_step_restricted_to_the_candidates(tr):
+    batch = [_ids(tr, t) for t in TEXTS]
+    tokens, mask = tr.decoder.source_batch(batch)
+    enc = tr.session.run(C.ENCODE, {C.ENC_TOKENS: tokens, C.ENC_MASK: mask})
+    cols, valid = tr.decoder.candidates(batch, tr.shortlist)
+    prev = np.array([tr.target_tokenizer.BOS_ID] * len(batch), np.int32)
+    states = {n: enc[n] for n in tr.states}
+    feeds = decode_feeds(prev, enc[C.ENC_MEMORY], enc[C.ENC_KEYS], mask, states)
+    full = tr.session.run(C.DECODE_STEP, feeds)[C.DEC_LOG_PROBS]
+    short = tr.session.run(C.DECODE_STEP_SHORTLIST,
+                           dict(feeds, **{C.DEC_CANDIDATES: cols}))[C.DEC_LOG_PROBS]
+    from edge_attn.runtime.shortlist_decode import renormalize
+
+    short = renormalize(short.copy(), valid)
+    for i, n in enumerate(valid):
+        ref = full[i, cols[i, :n]]
+        ref = ref - np.log(np.exp(ref).sum())
+        np.testing.assert_allclose(short[i, :n], ref, atol=1e-5)
+
+
+def test_greedy_with_shortlist_equals_restricted_greedy_on_every_path(tr):
+    batch = [_ids(tr, t) for t in TEXTS]
+    step, state = _restricted_step(tr, batch)
+    bos, eos = tr.target_tokenizer.BOS_ID, tr.target_tokenizer.EOS_ID
+    want = greedy_search(step, state, len(batch), tr.max_target_len, bos, eos)
+    lean = [tr.translate(t)[0] for t in TEXTS]  # one sentence: the bound loop
+    general = tr.translate(TEXTS, batch_size=4)  # a batch: greedy over columns
+    for w, a, b in zip(want, lean, general):
+        assert a.ids == w.ids == b.ids
+        assert a.score == pytest.approx(w.score, abs=1e-4)
+        assert b.score == pytest.approx(w.score, abs=1e-4)
+        np.testing.assert_allclose(a.attention, w.attention[:, : a.attention.shape[1]],
+                                   atol=1e-6)
+    forced = tr.translate(TEXTS[0], min_len=6, max_len=6)[0]
+    assert len(forced.ids) == 6
+
+
+def test_beam_with_shortlist_equals_restricted_beam(tr):
+    batch = [_ids(tr, t) for t in TEXTS]
+    k = 3
+    step, state = _restricted_step(tr, batch, k)
+    bos, eos = tr.target_tokenizer.BOS_ID, tr.target_tokenizer.EOS_ID
+    want = beam_search(step, state, len(batch), k, tr.max_target_len, bos, eos, 0.6)
+    got = tr.translate(TEXTS, beam=k, length_penalty=0.6)
+    assert [g.ids for g in got] == [w.ids for w in want]
+    for g, w in zip(got, want):
+        assert g.score == pytest.approx(w.score, abs=1e-4)
+
+
+def test_without_shortlist_the_same_artifact_decodes_the_full_vocabulary(tr, pipeline):
+    plain = load_model(pipeline["dates-float32"])
+    assert not plain.has_shortlist
+    assert [t.ids for t in tr.translate(TEXTS, shortlist=False)] == \
+        [t.ids for t in plain.translate(TEXTS)]
+    with pytest.raises(InputError, match="no vocabulary shortlist"):
+        plain.translate(TEXTS[0], shortlist=True)
+
+
+def test_int8_shortlist_agrees_with_int8_full_vocabulary(pipeline):
+    q = load_model(pipeline["dates-int8-shortlist"])
+    full = [t.ids for t in q.translate(TEXTS, shortlist=False)]
+    short = [t.ids for t in q.translate(TEXTS)]
+    assert sum(a == b for a, b in zip(full, short)) >= len(TEXTS) - 1
+
+
+def _rezip(path, edit):
+    src = zipfile.ZipFile(path)
+    members = {n: src.read(n) for n in src.namelist()}
+    edit(members)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    return buf.getvalue()
+
+
+def test_a_damaged_or_missing_shortlist_is_refused(pipeline):
+    path = pipeline["dates-float32-shortlist"]
+
+    def flip(m):
+        b = bytearray(m[C.SHORTLIST_MEMBER])
+        b[10] ^= 1
+        m[C.SHORTLIST_MEMBER] = bytes(b)
+
+    with pytest.raises(ArtifactError, match="checksum"):
+        load_model(_rezip(path, flip))
+    with pytest.raises(ArtifactError, match="missing"):
+        load_model(_rezip(path, lambda m: m.pop(C.SHORTLIST_MEMBER)))
+
+    def small(m):
+        cfg = json.loads(m[C.CONFIG_MEMBER])
+        cfg["seq2seq"]["shortlist"]["per_source"] += 1
+        m[C.CONFIG_MEMBER] = json.dumps(cfg).encode()
+
+    with pytest.raises(ArtifactError, match="bytes"):
+        load_model(_rezip(path, small))
