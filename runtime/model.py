@@ -160,19 +160,25 @@ def encode_source(tokenizer: Any, text: str, length: int, add_bos: bool, add_eos
         InputError: Empty text, or text that tokenizes to nothing.
     """
     check_text(text, what)
-    full = tokenizer.encode(text, add_bos=add_bos, add_eos=add_eos)
+    one_pass = getattr(tokenizer, "encode_split", None)
+    if one_pass is not None:
+        full, words = one_pass(text, add_bos=add_bos, add_eos=add_eos)
+    else:
+        full, words = tokenizer.encode(text, add_bos=add_bos, add_eos=add_eos), None
     n_special = int(add_bos) + int(add_eos)
     if len(full) <= n_special:
         raise InputError(f"{what} {text[:40]!r} tokenizes to nothing")
     ids = full
-    if len(full) > length:
-        ids = tokenizer.encode(text, add_bos=add_bos, add_eos=add_eos, max_len=length)
+    if len(full) > length:  # as encode(max_len=length): <eos> kept last
+        ids = full[: len(full) - int(add_eos)][: length - int(add_eos)]
+        ids += full[len(full) - int(add_eos):]
         warn_truncated(f"{what} {text[:40]!r}", len(full), len(ids))
     body = full[int(add_bos):len(full) - int(add_eos)]
-    try:
-        words = tokenizer.split(text)
-    except EdgeAttnError:
-        words = []
+    if words is None:
+        try:
+            words = tokenizer.split(text)
+        except EdgeAttnError:
+            words = []
     if len(words) != len(body):
         words = tokenizer.tokens(body)
     kept = len(ids) - n_special

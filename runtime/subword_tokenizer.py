@@ -117,6 +117,13 @@ class SentencePieceTokenizer(BaseTokenizer):
         ids = [int(i) for i in self._sp.encode(normalize(text, self.lowercase))]
         return _finish(ids, add_bos, add_eos, max_len)
 
+    def encode_split(self, text: str, add_bos: bool = False,
+                     add_eos: bool = True) -> tuple[list[int], list[str]]:
+        """``(encode(text), split(text))`` from one pass over the text."""
+        pieces = self._sp.encode(normalize(text, self.lowercase), out_type=str)
+        ids = [int(i) for i in self._sp.piece_to_id(pieces)]
+        return _finish(ids, add_bos, add_eos, None), pieces
+
     def tokens(self, ids: Iterable[int]) -> list[str]:
         """The piece string of every id."""
         return [self._sp.id_to_piece(i) for i in _check_ids(ids, self.vocab_size)]

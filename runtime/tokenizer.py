@@ -38,6 +38,7 @@ from edge_attn.runtime.tokenizer_base import (
     _finish,
     normalize,
 )
+from edge_attn.runtime.vocab_tokenizer import VocabTokenizer
 
 __all__ = ["BOS", "EOS", "FORMAT_VERSION", "LEVELS", "PAD", "SPACE_TOKEN", "SPECIALS", "UNK",
            "BaseTokenizer", "SentencePieceTokenizer", "Tokenizer", "WordTokenizer",
@@ -183,6 +184,13 @@ class WordTokenizer(BaseTokenizer):
         ids = [self._index.get(tok, self.UNK_ID) for tok in self.split(text)]
         return _finish(ids, add_bos, add_eos, max_len)
 
+    def encode_split(self, text: str, add_bos: bool = False,
+                     add_eos: bool = True) -> tuple[list[int], list[str]]:
+        """``(encode(text), split(text))`` from one pass over the text."""
+        words = self.split(text)
+        ids = [self._index.get(tok, self.UNK_ID) for tok in words]
+        return _finish(ids, add_bos, add_eos, None), words
+
     def tokens(self, ids: Iterable[int]) -> list[str]:
         """The token string of every id (no stopping, no skipping)."""
         return [self._vocab[i] for i in _check_ids(ids, self.vocab_size)]
@@ -233,10 +241,12 @@ class WordTokenizer(BaseTokenizer):
             raise DataError(f"tokenizer dict: {e}") from None
 
 
-TOKENIZER_TYPES = {"word": WordTokenizer, "sentencepiece": SentencePieceTokenizer}
+TOKENIZER_TYPES = {"word": WordTokenizer, "sentencepiece": SentencePieceTokenizer,
+                   "vocab": VocabTokenizer}
 
 
-def tokenizer_from_dict(d: dict[str, Any]) -> WordTokenizer | SentencePieceTokenizer:
+def tokenizer_from_dict(d: dict[str, Any]
+                        ) -> WordTokenizer | SentencePieceTokenizer | VocabTokenizer:
     """Rebuild any tokenizer from its :meth:`to_dict` form, dispatching on ``"type"``."""
     if not isinstance(d, dict):
         raise DataError(f"tokenizer dict must be a dict, got {type(d).__name__}")

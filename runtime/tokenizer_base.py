@@ -51,6 +51,9 @@ def normalize(text: str, lowercase: bool = True) -> str:
     """
     if not isinstance(text, str):
         raise InputError(f"text must be a str, got {type(text).__name__}")
+    if text.isascii() and text.isprintable():  # NFKC is the identity; " " the only space
+        text = " ".join(text.split())
+        return text.lower() if lowercase else text
     text = unicodedata.normalize("NFKC", text)
     chars = []
     for ch in text:

@@ -269,3 +269,45 @@ def test_module_imports_without_numpy_or_tensorflow(monkeypatch):
     spec.loader.exec_module(module)
     tok = module.WordTokenizer.build(["a b"])
     assert tok.decode(tok.encode("a b")) == "a b"
+
+
+ONE_PASS_TEXTS = ["The 3rd of March, 2021", "  spaced   out  ", "l'été\u00a0!", "tab\tand\nnewline",
+                  "zero\u200bwidth", "ＦＵＬＬ width", "unknown zzzqx words", "a"]
+
+
+def _slow_normalize(text: str, lowercase: bool) -> str:
+    """The general path of normalize (NFKC + per-character classes), for the ASCII check."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text)
+    chars = [" " if ch.isspace() else ch for ch in text
+             if ch.isspace() or unicodedata.category(ch) != "Cc"]
+    text = " ".join("".join(chars).split())
+    return text.lower() if lowercase else text
+
+
+@pytest.mark.parametrize("text", ["Hello  World!", " a b ", "x,y;z", "MiXeD 12/25/49"])
+def test_ascii_fast_path_equals_the_general_normalisation(text):
+    for lower in (True, False):
+        assert normalize(text, lower) == _slow_normalize(text, lower)
+
+
+@pytest.mark.parametrize("lowercase", [True, False])
+def test_encode_split_is_encode_plus_split(lowercase):
+    tok = WordTokenizer.build(ONE_PASS_TEXTS[:4], lowercase=lowercase)
+    for text in ONE_PASS_TEXTS:
+        for bos, eos in ((False, False), (True, True), (False, True)):
+            ids, words = tok.encode_split(text, add_bos=bos, add_eos=eos)
+            assert ids == tok.encode(text, add_bos=bos, add_eos=eos)
+            assert words == tok.split(text)
+
+
+def test_sentencepiece_encode_split_is_encode_plus_split():
+    from edge_attn.runtime.subword_tokenizer import SentencePieceTokenizer
+
+    sp = SentencePieceTokenizer.train(["hello world", "how are you", "I am fine thanks"] * 20,
+                                      vocab_size=22, lowercase=False)
+    for text in ONE_PASS_TEXTS + ["How ARE you?"]:
+        ids, pieces = sp.encode_split(text, add_bos=True, add_eos=True)
+        assert ids == sp.encode(text, add_bos=True, add_eos=True)
+        assert pieces == sp.split(text)
