@@ -306,7 +306,7 @@ def test_sentencepiece_encode_split_is_encode_plus_split():
     from edge_attn.runtime.subword_tokenizer import SentencePieceTokenizer
 
     sp = SentencePieceTokenizer.train(["hello world", "how are you", "I am fine thanks"] * 20,
-                                      vocab_size=22, lowercase=False)
+                                      vocab_size=23, lowercase=False)
     for text in ONE_PASS_TEXTS + ["How ARE you?"]:
         ids, pieces = sp.encode_split(text, add_bos=True, add_eos=True)
         assert ids == sp.encode(text, add_bos=True, add_eos=True)
