@@ -59,8 +59,16 @@ def convert(saved_model_dir: str | Path, signatures: list[str], quant: QuantConf
             conv.target_spec.supported_ops = [
                 tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
                 tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quant.keep_float:  # calibrate only; quantized below with a denylist (see .mixed)
+        conv._experimental_calibrate_only = True
     try:
         model = conv.convert()
+        if quant.keep_float:
+            from .mixed import quantize_keeping_float
+
+            model = quantize_keeping_float(model, quant.keep_float)
+    except ExportError:
+        raise
     except Exception as exc:  # the converter raises ConverterError and plain exceptions
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ExportError(f"TFLite conversion ({quant.mode.value}) failed: {first}") from None
@@ -80,6 +88,33 @@ def op_names(model: bytes) -> set[str]:
         name = builtin.get(op, str(op))
         names.add(f"CUSTOM:{code.customCode.decode()}" if name == "CUSTOM" else name)
     return names
+
+
+# Converting between float and integer is not float compute: an int8 model's float islands
+# are the ops between a DEQUANTIZE and a QUANTIZE.
+_BOUNDARY = ("QUANTIZE", "DEQUANTIZE")
+
+
+def op_summary(model: bytes) -> dict[str, Any]:
+    """``ops``: every operator type (sorted); ``float_ops``: {type: count} of operators that
+    compute in float (a float32/float16 output; QUANTIZE / DEQUANTIZE excluded), over all
+    subgraphs — everything in a float model, the kept-float parts of a mixed int8 one."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    m = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    builtin = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    floats = (schema.TensorType.FLOAT32, schema.TensorType.FLOAT16)
+    names = [builtin.get(max(c.builtinCode, c.deprecatedBuiltinCode), "CUSTOM")
+             for c in m.operatorCodes]
+    counts: dict[str, int] = {}
+    for g in m.subgraphs:
+        for op in g.operators or []:
+            name = names[op.opcodeIndex]
+            outs = [g.tensors[i].type for i in (op.outputs if op.outputs is not None else [])
+                    if i >= 0]
+            if name not in _BOUNDARY and any(t in floats for t in outs):
+                counts[name] = counts.get(name, 0) + 1
+    return {"ops": sorted(op_names(model)), "float_ops": dict(sorted(counts.items()))}
 
 
 def check_ops(model: bytes) -> None:

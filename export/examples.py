@@ -23,6 +23,7 @@ class Examples:
         target_out: int32 [N, T] target + ``<eos>`` (seq2seq).
         inputs: Classifier inputs, int32 [N, S] or float32 [N, F].
         labels: int32 [N] classifier labels.
+        references: Reference target texts as stored (seq2seq; may be empty).
     """
 
     texts: list[str]
@@ -31,6 +32,7 @@ class Examples:
     target_out: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), "int32"))
     inputs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), "int32"))
     labels: np.ndarray = field(default_factory=lambda: np.zeros((0,), "int32"))
+    references: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -39,7 +41,7 @@ class Examples:
         """The first ``n`` examples."""
         cut = {k: getattr(self, k)[:n] for k in
                ("source", "target_in", "target_out", "inputs", "labels")}
-        return replace(self, texts=self.texts[:n], **cut)
+        return replace(self, texts=self.texts[:n], references=self.references[:n], **cut)
 
 
 def load_examples(ckpt: Any, path: str | None = None, split: str = "validation") -> Examples:

@@ -16,9 +16,10 @@ from typing import Any
 from edge_attn.runtime.artifact import sha256_hex
 from edge_attn.runtime.config import ENCODER_LOOPS
 from edge_attn.runtime.errors import ArtifactError, ExportError, UnknownChoiceError
+from edge_attn.runtime.profile import speed_note
 from edge_attn.runtime.session import Session
 
-from .convert import convert
+from .convert import convert, op_summary
 from .lowering import calls_for
 from .quantization import Mode, quant_config
 from .specs import ExportSpec, representative_dataset, spec_for_checkpoint
@@ -42,7 +43,8 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
            progress: Callable[[str, int, int], None] | None = None,
            shortlist_data: str | None = None,
            encoder_loop: str = "while",
-           shortlist_size: tuple[int, int] = (256, 24)) -> dict[str, Any]:
+           shortlist_size: tuple[int, int] = (256, 24),
+           keep_float: str | tuple[str, ...] = ()) -> dict[str, Any]:
     """Export a training checkpoint to one artifact file.
 
     Args:
@@ -60,13 +62,15 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
         encoder_loop: ``while`` (one TFLite WHILE loop, smaller) or ``unrolled`` (S step
             copies, faster on both backends, larger).
         shortlist_size: ``(frequent, per_source)`` of the learned shortlist.
+        keep_float: int8 only: parts kept in float (``attention``, ``output`` or TFLite op
+            type names; see :mod:`.mixed`), e.g. ``("attention", "output")``.
 
     Returns:
         Summary: path, size, sha256, mode, signatures and the validation report.
     """
     from edge_attn.training.checkpoint import load_checkpoint
 
-    _start(out, quantize, force, calibration_samples)  # fail before loading anything
+    _start(out, quantize, force, calibration_samples, keep_float)  # fail before loading
     if encoder_loop not in ENCODER_LOOPS:
         raise UnknownChoiceError("encoder loop", encoder_loop, ENCODER_LOOPS)
     spec = spec_for_checkpoint(load_checkpoint(checkpoint_dir))
@@ -77,13 +81,13 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
             raise ExportError(f"--shortlist-data applies to seq2seq models, not {spec.kind}")
         use(shortlist_data, *shortlist_size)
     return export_spec(spec, out, quantize, calibration_data, calibration_samples, force,
-                       validate_model, progress)
+                       validate_model, progress, keep_float)
 
 
-def _start(out: str | Path, quantize: str, force: bool,
-           calibration_samples: int) -> tuple[Any, Path]:
+def _start(out: str | Path, quantize: str, force: bool, calibration_samples: int,
+           keep_float: str | tuple[str, ...] = ()) -> tuple[Any, Path]:
     """``(quant config, out path)`` after the checks that need no model."""
-    quant = quant_config(quantize)
+    quant = quant_config(quantize, keep_float)
     out = Path(out)
     if out.exists() and not force:  # fail before minutes of work
         raise ArtifactError(f"{out} exists; pass --force to replace it")
@@ -96,10 +100,11 @@ def export_spec(spec: ExportSpec, out: str | Path, quantize: str = "float32",
                 calibration_data: str | None = None,
                 calibration_samples: int = DEFAULT_CALIBRATION_SAMPLES, force: bool = False,
                 validate_model: bool = True,
-                progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+                progress: Callable[[str, int, int], None] | None = None,
+                keep_float: str | tuple[str, ...] = ()) -> dict[str, Any]:
     """The fixed sequence over any spec (a checkpoint's, or a user model's: see
     :mod:`.user_api`). Arguments and summary as :func:`export`."""
-    quant, out = _start(out, quantize, force, calibration_samples)
+    quant, out = _start(out, quantize, force, calibration_samples, keep_float)
     convert_as = before_convert(quant)  # float32 first for the weight-only modes
     rep = None
     if quant.calibrate:
@@ -132,8 +137,36 @@ def _finish(spec: ExportSpec, model_bytes: bytes, quant: Any, out: Path, force: 
         warnings.warn("validation skipped (--no-validate): the artifact was not compared "
                       "with the Keras model", NoValidationWarning, stacklevel=3)
         report = {"mode": quant.mode.value, "skipped": True}
+    report.update(_model_facts(model_bytes, quant))
+    path = _write_sized(artifact, out, report, force)
+    summary = {"artifact": str(path), "kind": spec.kind, "quantization": quant.mode.value,
+               "bytes": len(model_bytes), "file_bytes": path.stat().st_size,
+               "sha256": sha256_hex(model_bytes),
+               "signatures": sorted(artifact.config.signatures), "validation": report}
+    if speed_note(quant.mode):
+        summary["speed_note"] = speed_note(quant.mode)
+    return summary
+
+
+def _model_facts(model_bytes: bytes, quant: Any) -> dict[str, Any]:
+    """What the report stores with or without validation: sizes, ops, float ops, speed."""
+    facts: dict[str, Any] = {"model_bytes": len(model_bytes), **op_summary(model_bytes)}
+    if quant.keep_float:
+        facts["keep_float"] = list(quant.keep_float)
+    if speed_note(quant.mode):
+        facts["speed_note"] = speed_note(quant.mode)
+    return facts
+
+
+def _write_sized(artifact: Any, out: Path, report: dict[str, Any], force: bool) -> Path:
+    """Write with the artifact's own file size in ``report["file_bytes"]`` (stored
+    uncompressed, so the size moves only with the number's digits: rewrite until equal)."""
+    report["file_bytes"] = 0
     path = write(artifact, out, report, force)
-    return {"artifact": str(path), "kind": spec.kind, "quantization": quant.mode.value,
-            "bytes": len(model_bytes), "file_bytes": path.stat().st_size,
-            "sha256": sha256_hex(model_bytes),
-            "signatures": sorted(artifact.config.signatures), "validation": report}
+    for _ in range(4):
+        size = path.stat().st_size
+        if size == report["file_bytes"]:
+            break
+        report["file_bytes"] = size + len(str(size)) - len(str(report["file_bytes"]))
+        path = write(artifact, out, report, True)
+    return path

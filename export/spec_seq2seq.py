@@ -35,6 +35,7 @@ from .lowering import TFLiteCalls
 from .quantization import QuantConfig
 from .shortlist_step import shortlist_endpoint, with_shortlist
 from .specs import CheckpointSpec, Endpoints, Representative, Tick, header, heldout_rows
+from .task_metrics import lowercases, seq2seq_scores
 from .validate import diff
 
 CALIBRATION_BATCH = 8
@@ -95,7 +96,7 @@ class Seq2SeqSpec(CheckpointSpec):
                      self.target_len)
         arr = encode_pairs(pairs, self.src, self.tgt, self.source_len, self.target_len)
         return Examples([a for a, _ in pairs], arr["source"], arr["target_in"],
-                        arr["target_out"])
+                        arr["target_out"], references=[b for _, b in pairs])
 
     def endpoints(self, calls: TFLiteCalls) -> Endpoints:
         import tensorflow as tf
@@ -158,7 +159,7 @@ class Seq2SeqSpec(CheckpointSpec):
     def metrics(self, artifact: Artifact, session: Session,
                 examples: Examples) -> dict[str, float]:
         out = {**self._teacher_forced(session, examples),
-               **self._greedy(artifact, session, examples)}
+               **self._greedy_metrics(artifact, session, examples)}
         if self.shortlist is not None:
             out.update(self._shortlist_metrics(artifact, session, examples))
         return out
@@ -203,17 +204,38 @@ class Seq2SeqSpec(CheckpointSpec):
         return {"max_abs_diff": mx, "mean_abs_diff": mean,
                 "attention_argmax_agreement": float(agree.mean())}
 
-    def _greedy(self, artifact: Artifact, session: Session, ex: Examples) -> dict[str, float]:
+    def reference_greedy(self, source: np.ndarray) -> list[list[int]]:
+        """The Keras model's greedy ids (its own step loop), per padded source row."""
+        return keras_greedy(self.model, source)[0]
+
+    def _greedy_metrics(self, artifact: Artifact, session: Session,
+                        ex: Examples) -> dict[str, float]:
+        """Greedy output of the artifact (the runtime's Translator) vs Keras: token /
+        sentence agreement, and corpus BLEU / chrF of both decoded texts against the
+        references (see :mod:`.task_metrics`). Over the full vocabulary, as Keras decodes:
+        a shortlist's own loss is reported (``shortlist_bleu`` …), not gated."""
         from edge_attn.runtime.translator import Translator
 
-        ref, _ = keras_greedy(self.model, ex.source)
-        got = [t.ids for t in Translator(artifact, session=session).translate(ex.texts)]
+        tr = Translator(artifact, session=session)
+        ref = self.reference_greedy(ex.source)
+        got = [t.ids for t in tr.translate(ex.texts, shortlist=False)]
         same = total = 0
         for a, b in zip(ref, got):
             same += sum(x == y for x, y in zip(a, b))
             total += max(len(a), len(b), 1)
-        return {"token_agreement": same / total,
-                "sentence_agreement": float(np.mean([a == b for a, b in zip(ref, got)]))}
+        out = {"token_agreement": same / total,
+               "sentence_agreement": float(np.mean([a == b for a, b in zip(ref, got)]))}
+        references = ex.references or [self.tgt.decode(r) for r in ex.target_out.tolist()]
+        lower = lowercases(self.tgt)
+        keras = [self.tgt.decode(i) for i in ref]
+        out.update(seq2seq_scores(keras, [self.tgt.decode(i) for i in got], references, lower))
+        if tr.has_shortlist:
+            short = [self.tgt.decode(t.ids) for t in tr.translate(ex.texts, shortlist=True)]
+            scores = seq2seq_scores(keras, short, references, lower)
+            out.update({f"shortlist_{k}": scores[f"tflite_{k}"] for k in ("bleu", "chrf")})
+            out.update({f"shortlist_{k}_delta": scores[f"{k}_delta"] for k in ("bleu", "chrf")})
+        out["references_lowercased"] = float(lower)
+        return out
 
     def config(self, model_bytes: bytes, quant: QuantConfig,
                signatures: dict[str, SignatureDecl]) -> ArtifactConfig:

@@ -39,6 +39,22 @@ PERCENTILES = (50, 90, 99)
 SEED = 0
 
 
+# Modes whose kernels are TFLite's portable reference implementations (no optimized or
+# XNNPACK kernels exist for them), with the measured slowdown against int8 on the same
+# model: int16x8 decode step 1,218 µs vs int8 62 µs on the 6.9M eng-fra model of issue 13
+# (ai-edge-litert 2.3, x86-64, one thread).
+REFERENCE_KERNEL_SLOWDOWN = {"int16x8": 20}
+
+
+def speed_note(mode: str) -> str | None:
+    """A warning line for a mode that runs on reference kernels, else None."""
+    factor = REFERENCE_KERNEL_SLOWDOWN.get(str(getattr(mode, "value", mode)))
+    if factor is None:
+        return None
+    return (f"runs on reference kernels: expect ~{factor}× slower than int8 on the same "
+            "model")
+
+
 def cpu_model() -> str:
     """The CPU's name: ``/proc/cpuinfo`` model name (or Pi ``Model``), else platform."""
     try:
@@ -321,7 +337,29 @@ def compare(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                                       "p99": stats["p99"],
                                       "ratio": _ratio(stats["p50"], other and other["p50"])}
         rows.append(row)
+    _reference_ratios(rows)
     return rows
+
+
+def _reference_ratios(rows: list[dict[str, Any]]) -> None:
+    """Add ``speed_note`` to rows of reference-kernel modes and, when an int8 model of the
+    same kind was profiled too, ``vs_int8`` (measured latency ratio to the first one)."""
+    int8 = {}
+    for row in rows:
+        if row["quantization"] == "int8" and row["latency_us"]:
+            int8.setdefault(row["kind"], row)
+    for row in rows:
+        note = speed_note(row["quantization"])
+        if note is None:
+            continue
+        row["speed_note"] = note
+        base = int8.get(row["kind"])
+        if base is not None:
+            step, base_step = (r["signatures"].get(C.DECODE_STEP) for r in (row, base))
+            row["vs_int8"] = {"name": base["name"],
+                              "ratio": _ratio(row["latency_us"], base["latency_us"]),
+                              "step_ratio": _ratio(step and step["p50"],
+                                                   base_step and base_step["p50"])}
 
 
 def _fmt(value: float | None, spec: str = ".1f", suffix: str = "") -> str:
@@ -362,4 +400,14 @@ def render_table(results: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any
                                for i, (c, w) in enumerate(zip(row, widths))))
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        if r.get("speed_note"):
+            measured = r.get("vs_int8")
+            tail = ""
+            if measured:
+                step = measured["step_ratio"]
+                tail = (f"; measured here: {_fmt(measured['ratio'], '.1f')}× the latency of "
+                        f"{measured['name']} (int8)"
+                        + (f", decode step {_fmt(step, '.1f')}×" if step else ""))
+            lines.append(f"note: {r['name']} ({r['quantization']}) {r['speed_note']}{tail}")
     return "\n".join(lines)

@@ -188,11 +188,12 @@ def test_validation_failure_lists_mismatches(pipeline: dict, tmp_path: Path,
     """A model that disagrees with Keras must be rejected, not written."""
     from edge_attn.export import quantization
 
+    # the gate is Δaccuracy / Δmacro-F1 (artifact − Keras); +1 cannot be met
     strict = quantization.Tolerance(0.0, 0.0, 1.0, 1.0, 1.0)
     monkeypatch.setitem(quantization.TOLERANCES, quantization.Mode.INT8, strict)
     with pytest.raises(ExportError) as err:
         export(pipeline["tabular_ckpt"], tmp_path / "o.eatt", "int8")
-    assert "max |Δ|" in str(err.value)
+    assert "Δaccuracy" in str(err.value) and "Δmacro-F1" in str(err.value)
     assert not (tmp_path / "o.eatt").exists()
 
 
