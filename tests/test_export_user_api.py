@@ -81,10 +81,14 @@ def _export(fx, out, **kw):
     return export_keras_file(fx["dir"] / "dates.keras", out, **args)
 
 
-def test_functional_seq2seq_file_to_translator(keras_seq2seq, tmp_path) -> None:
+def test_functional_seq2seq_file_to_translator(keras_seq2seq, tmp_path, cli_main) -> None:
+    from click.testing import CliRunner
+
     fx = keras_seq2seq
     summary = _export(fx, tmp_path / "dates.eatt")
     assert summary["validation"]["passed"]
+    shown = CliRunner().invoke(cli_main, ["inspect", summary["artifact"]]).output
+    assert "lowered: attention (Attention) -1e9 masking → masked softmax" in shown
     assert summary["validation"]["metrics"]["sentence_agreement"] == 1.0
     translator = load_model(summary["artifact"])
     texts = [a for a, _ in fx["pairs"][:50]]

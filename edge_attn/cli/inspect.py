@@ -37,6 +37,8 @@ def command(model: str, as_json: bool) -> None:
     for key in ("max_source_len", "max_target_len", "state_names", "labels"):
         if getattr(part, key, None) is not None:
             click.echo(f"{key}: {list(v) if isinstance(v := getattr(part, key), tuple) else v}")
+    for step in (cfg.model or {}).get("lowering", []):  # a user's Keras model (issue 12)
+        click.echo(f"lowered: {step}")
     for name, sig in info["signatures"].items():
         click.echo(f"signature {name}:")
         for side in ("inputs", "outputs"):
