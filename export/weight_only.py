@@ -151,6 +151,7 @@ def _restore_gathers(model_bytes: bytes, expected: int) -> bytes:
     from tensorflow.lite.tools import flatbuffer_utils
 
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(model_bytes))
+    _inline_buffers(model, model_bytes)
     gather, restored = _opcode_index(model, _GATHER), 0
     for subgraph in model.subgraphs:
         for op in subgraph.operators:
@@ -166,6 +167,21 @@ def _restore_gathers(model_bytes: bytes, expected: int) -> bytes:
                           f"the quantizer, {expected} went in")
     _drop_opcode(model, _EMBEDDING_LOOKUP)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def _inline_buffers(model: Any, model_bytes: bytes) -> None:
+    """Move buffers the quantizer stored after the flatbuffer (``offset``/``size``, its
+    format for models with >= 256 KiB of weights) back inside it: re-serialising would drop
+    them, and the runtime's verifier and tflite-runtime 2.14 expect inline buffers."""
+    import numpy as np
+
+    for buf in model.buffers:
+        if buf.offset and buf.offset > 1:
+            end = buf.offset + buf.size
+            if end > len(model_bytes):
+                raise ExportError("ai-edge-quantizer wrote a buffer past the end of the model")
+            buf.data = np.frombuffer(model_bytes, np.uint8, buf.size, buf.offset).copy()
+            buf.offset, buf.size = 0, 0
 
 
 def _drop_opcode(model: Any, code: int) -> None:
