@@ -28,13 +28,16 @@ def print_validation(report: dict[str, Any]) -> None:
         click.echo(f"note: {report['mode']} {report['speed_note']}")
 
 
+_LABELS = {"bleu": "BLEU", "chrf": "chrF", "accuracy": "accuracy", "macro_f1": "macro-F1"}
+
+
 def _print_gate(report: dict[str, Any]) -> None:
     if "gate" not in report:
         return
     click.echo(f"  gate: {report['gate']}" + (f" ({report['gate_reason']})"
                                               if report.get("gate_reason") else ""))
     for name, t in report.get("task_metrics", {}).items():
-        click.echo(f"    Δ{name} {t['delta']:+.4g} (Keras {t['keras']:.4g}, artifact "
-                   f"{t['artifact']:.4g}; limit {t['min_delta']:+g})")
+        click.echo(f"    Δ{_LABELS.get(name, name)} {t['delta']:+.4g} (Keras {t['keras']:.4g}, "
+                   f"artifact {t['artifact']:.4g}; limit {t['min_delta']:+g})")
     if report.get("references"):
         click.echo(f"  references: {report['references']}")
