@@ -1,20 +1,28 @@
 """Weight-only quantization (``int4-weights``, ``int8-weights``) through ``ai-edge-quantizer``.
 
-Applied to the float32 flatbuffer :func:`.convert.convert` produced: weights of
-FULLY_CONNECTED / BATCH_MATMUL are stored as int4 or int8 with one scale per output channel
-and dequantized by an explicit DEQUANTIZE op (constant input: the kernel dequantizes once, at
-the first run); activations and all arithmetic stay float32. No calibration is needed, so it
-works on the WHILE encoder, where the quantizer's static calibration fails.
+Applied to the float32 flatbuffer :func:`.convert.convert` produced; no calibration is
+needed, so it works on the WHILE encoder, where the quantizer's static calibration fails.
+Every weight is stored as int8 / int4 with one scale per output channel (per row for
+embedding tables); the model's inputs, outputs and all activations between ops stay float32.
+
+* ``int8-weights``: pure weight-only. Each weight is dequantized by an explicit DEQUANTIZE op;
+  XNNPACK fuses an int8 DEQUANTIZE → FULLY_CONNECTED into its float-activation, int8-weight
+  kernel, so a decode step is as fast as float32 (measured).
+* ``int4-weights``: FULLY_CONNECTED reads its int4 weights directly (the quantizer's
+  "dynamic" config: the kernel quantizes its float input to int8 per call, XNNPACK's
+  qd8-f32-qc4w kernel); tables and other weights are weight-only (DEQUANTIZE). Pure
+  weight-only int4 was measured 7–9× slower per decode step than float32 on ai-edge-litert
+  2.3: XNNPACK does not take a FULLY_CONNECTED whose filter is a dequantized int4 tensor,
+  so the builtin float kernel ran the output projection.
 
 Embedding tables: our embeddings are GATHERs of a constant ``[V, E]`` table, which the
 quantizer does not quantize (it does EMBEDDING_LOOKUP). For the quantizer's pass each such
 GATHER is presented as ``EMBEDDING_LOOKUP(ids, table)`` (same operands, swapped; per-row
-scales), and turned back into the same GATHER afterwards, now reading the DEQUANTIZE output.
-The graph the runtime runs is the converter's graph plus DEQUANTIZE ops: nothing is slower
-per step than float32 once the constants are dequantized.
+scales), and turned back into the same GATHER afterwards, now reading the DEQUANTIZE output
+(a constant: dequantized once, at the first run; the runtime then holds the float table).
 
-Backends: int8 DEQUANTIZE runs on ai-edge-litert and tflite-runtime 2.14; int4 DEQUANTIZE
-only on ai-edge-litert (tflite-runtime 2.14's kernel rejects INT4 at preparation).
+Backends: ``int8-weights`` runs on ai-edge-litert and tflite-runtime 2.14; ``int4-weights``
+only on ai-edge-litert (tflite-runtime 2.14's DEQUANTIZE rejects INT4 at preparation).
 """
 
 from __future__ import annotations
@@ -86,11 +94,19 @@ def _import_quantizer() -> tuple[Any, Any]:
         raise ExportError("weight-only modes (int4-weights, int8-weights) need "
                           f"ai-edge-quantizer; run `{QUANTIZER_HINT}`") from None
 
+    ops, channelwise = qtyping.TFLOperationName, qtyping.QuantGranularity.CHANNELWISE
+
     def make(bits: int) -> Any:
         manager = recipe_manager.RecipeManager()
-        manager.add_weight_only_config(
-            regex=".*", operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
-            num_bits=bits, granularity=qtyping.QuantGranularity.CHANNELWISE)
+        if bits == 8:
+            manager.add_weight_only_config(regex=".*", operation_name=ops.ALL_SUPPORTED,
+                                           num_bits=8, granularity=channelwise)
+            return manager.get_quantization_recipe()
+        for op in (ops.EMBEDDING_LOOKUP, ops.BATCH_MATMUL, ops.CONV_2D):
+            manager.add_weight_only_config(regex=".*", operation_name=op, num_bits=4,
+                                           granularity=channelwise)
+        manager.add_dynamic_config(regex=".*", operation_name=ops.FULLY_CONNECTED,
+                                   num_bits=4, granularity=channelwise)
         return manager.get_quantization_recipe()
 
     return quantizer, make

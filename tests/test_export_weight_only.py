@@ -43,9 +43,10 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return out
 
 
-def _weights(model: bytes) -> list[tuple[str, str]]:
+def _weights(model: bytes, through: list | None = None) -> list[tuple[str, str]]:
     """``(op, tensor type)`` of the constant weight operand of every FULLY_CONNECTED and
-    table GATHER, looking through a DEQUANTIZE in front of it (all subgraphs)."""
+    table GATHER, looking through a DEQUANTIZE in front of it (all subgraphs); the ops read
+    through a DEQUANTIZE are appended to ``through``."""
     from tensorflow.lite.python import schema_py_generated as schema
 
     m = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
@@ -64,6 +65,8 @@ def _weights(model: bytes) -> list[tuple[str, str]]:
             t = op.inputs[slot]
             if t in producer and code[producer[t][0]] == "DEQUANTIZE":
                 t = producer[t][1].inputs[0]
+                if through is not None:
+                    through.append(name)
             data = m.buffers[g.tensors[t].buffer].data
             if data is not None and len(data) and len(g.tensors[t].shape) == 2:
                 found.append((name, types[g.tensors[t].type]))
@@ -74,8 +77,12 @@ def _weights(model: bytes) -> list[tuple[str, str]]:
 def test_weights_really_quantized(exported: dict, mode: str) -> None:
     art = read_artifact(exported[mode])
     assert art.quantization == mode
-    weights = _weights(art.model_bytes)
+    through: list[str] = []
+    weights = _weights(art.model_bytes, through)
     assert {op for op, _ in weights} == {"FULLY_CONNECTED", "GATHER"}  # tables covered too
+    # int4: FULLY_CONNECTED reads int4 directly (fast XNNPACK kernel), tables dequantized
+    assert set(through) == ({"GATHER"} if mode == "int4-weights" else {"FULLY_CONNECTED",
+                                                                        "GATHER"})
     assert {t for _, t in weights} == {WEIGHT_ONLY[mode]}, weights
     names = op_names(art.model_bytes)
     assert "DEQUANTIZE" in names and "EMBEDDING_LOOKUP" not in names
