@@ -360,7 +360,8 @@ class Decoder:
                 return
             yield tok, att[0, : len(ids)]
 
-    def forced(self, tokens: np.ndarray, steps: int) -> np.ndarray:
+    def forced(self, tokens: np.ndarray, steps: int, beam: int = 1,
+               shortlist: Shortlist | None = None) -> np.ndarray:
         """Exactly ``steps`` greedy steps per row of padded int32[B, S] sources (``<eos>``
         suppressed: ``min_len = max_len = steps``), through the path ``decode`` takes.
 
@@ -368,7 +369,8 @@ class Decoder:
             int32[B, steps] the decoded ids.
         """
         batch_ids = [[int(t) for t in row if t != self.pad] for row in tokens]
-        hyps = self.decode(batch_ids, 1, steps, 0.0, "soft", min_len=steps)
+        hyps = self.decode(batch_ids, beam, steps, 0.0, "soft", min_len=steps,
+                           shortlist=shortlist)
         return np.array([h.ids for h in hyps], np.int32)
 
 

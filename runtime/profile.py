@@ -137,6 +137,9 @@ def synthetic_ids(vocab_size: int, batch: int, src_len: int, length: int,
     return ids
 
 
+BEAM = 4  # beam width profiled next to greedy
+
+
 def _check_lengths(name: str, value: int | None, limit: int) -> int:
     value = limit if value is None else value
     if not isinstance(value, int) or value < 1 or value > limit:
@@ -184,10 +187,29 @@ def _profile_seq2seq(model: Any, runs: int, warmup: int, batch: int, src_len: in
     samples = time_calls(lambda: forced_greedy(model, tokens, t), sentence_runs,
                          max(1, warmup // 4), tally.tick)
     sentence = summarize(samples)
-    return {"latency_us": latency, "src_len": s, "tgt_len": t,
-            "sentence": {"latency_us": sentence, "steps": t, "tokens": batch * t,
-                         "tokens_per_s": batch * t / (sentence["p50"] / 1e6)},
-            "_calls": 2 * runs + sentence_runs}
+    out = {"latency_us": latency, "src_len": s, "tgt_len": t,
+           "sentence": {"latency_us": sentence, "steps": t, "tokens": batch * t,
+                        "tokens_per_s": batch * t / (sentence["p50"] / 1e6)},
+           "_calls": 2 * runs + sentence_runs}
+    out["variants"] = _variants(model, tokens, t, sentence_runs, warmup, tally, sentence)
+    out["_calls"] += len(out["variants"]) * sentence_runs
+    return out
+
+
+def _variants(model: Any, tokens: np.ndarray, steps: int, runs: int, warmup: int,
+              tally: _Tally, greedy: dict[str, float]) -> dict[str, Any]:
+    """The same forced sentence with beam search and with the vocabulary shortlist, timed
+    like greedy: ``{name: {"latency_us", "vs_greedy"}}`` (p50 ratios)."""
+    dec, sl = model.decoder, getattr(model, "shortlist", None)
+    runs_of = {f"beam{BEAM}": lambda: dec.forced(tokens, steps, BEAM)}
+    if sl is not None:
+        runs_of["greedy+shortlist"] = lambda: dec.forced(tokens, steps, 1, sl)
+        runs_of[f"beam{BEAM}+shortlist"] = lambda: dec.forced(tokens, steps, BEAM, sl)
+    out = {}
+    for name, fn in runs_of.items():
+        lat = summarize(time_calls(fn, runs, max(1, warmup // 4), tally.tick))
+        out[name] = {"latency_us": lat, "vs_greedy": lat["p50"] / greedy["p50"]}
+    return out
 
 
 def _profile_classifier(model: Any, runs: int, warmup: int, batch: int, src_len: int | None,
@@ -205,8 +227,9 @@ def _profile_classifier(model: Any, runs: int, warmup: int, batch: int, src_len:
 
 
 def planned_calls(runs: int) -> int:
-    """Timed calls of one seq2seq profile (an upper bound for classifiers)."""
-    return 2 * runs + max(1, runs // 4)
+    """Timed calls of one seq2seq profile (an upper bound for classifiers): encode, step,
+    greedy, beam and the two shortlist variants."""
+    return 2 * runs + 4 * max(1, runs // 4)
 
 
 _primed: set[str] = set()
@@ -330,7 +353,9 @@ def compare(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                "latency_ratio": (_ratio(primary_latency_us(r), primary_latency_us(base))
                                  if same else None),
                "tokens_per_s": (r["sentence"] or {}).get("tokens_per_s"),
-               "sentence_like": bool(r["sentence"]), "signatures": {}}
+               "sentence_like": bool(r["sentence"]), "signatures": {},
+               "variants": {k: {"p50_us": v["latency_us"]["p50"], "vs_greedy": v["vs_greedy"]}
+                            for k, v in (r.get("variants") or {}).items()}}
         for sig, stats in r["latency_us"].items():
             other = base["latency_us"].get(sig)
             row["signatures"][sig] = {"p50": stats["p50"], "p90": stats["p90"],
@@ -400,6 +425,14 @@ def render_table(results: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any
                                for i, (c, w) in enumerate(zip(row, widths))))
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
+    if any(r.get("variants") or r.get("speed_note") for r in rows):
+        lines.append("")
+    for r in rows:
+        if r.get("variants"):
+            shown = ", ".join(f"{k} {_fmt(v['p50_us'] / 1e3, '.2f')} ms "
+                              f"({_fmt(v['vs_greedy'], '.2f')}× greedy)"
+                              for k, v in r["variants"].items())
+            lines.append(f"{r['name']}: same sentence with {shown}")
     for r in rows:
         if r.get("speed_note"):
             measured = r.get("vs_int8")

@@ -77,6 +77,7 @@ def test_profile_two_models_table(cli_main, tiny_artifacts):
     lines = res.stdout.splitlines()
     header = next(i for i, ln in enumerate(lines) if ln.startswith("model "))
     body = lines[header + 2:]
+    body = body[: body.index("")] if "" in body else body  # notes follow a blank line
     assert len(body) == 2
     assert body[0].startswith(Path(s2s).name) and body[1].startswith(Path(text).name)
     assert "size×" in lines[header] and "latency×" in lines[header]
@@ -124,9 +125,9 @@ def test_profile_decodes_through_the_decoder_adapter(tiny_artifacts, monkeypatch
     calls = []
     real = Decoder.forced
 
-    def counting(self, tokens, steps):
+    def counting(self, tokens, steps, *rest):
         calls.append((tokens.shape, steps))
-        return real(self, tokens, steps)
+        return real(self, tokens, steps, *rest)
 
     monkeypatch.setattr(Decoder, "forced", counting)
     result = profile_model(tiny_artifacts["seq2seq"], runs=4, warmup=1, tgt_len=3)
@@ -147,3 +148,20 @@ def test_bundled_model_forced_steps_through_the_adapter():
     assert one.shape == (1, 5) and both.shape == (2, 5)
     assert tr.decoder.eos not in both
     np.testing.assert_array_equal(one[0], both[0])
+
+
+def test_profile_reports_beam_and_shortlist_next_to_greedy(pipeline):
+    from edge_attn.runtime.profile import render_table
+
+    res = profile_model(pipeline["dates-float32-shortlist"], runs=8, warmup=1, tgt_len=4)
+    variants = res["variants"]
+    assert set(variants) == {"beam4", "greedy+shortlist", "beam4+shortlist"}
+    greedy = res["sentence"]["latency_us"]["p50"]
+    for v in variants.values():
+        assert v["latency_us"]["p50"] > 0
+        assert v["vs_greedy"] == pytest.approx(v["latency_us"]["p50"] / greedy)
+    assert variants["beam4"]["vs_greedy"] > 1.0  # four rows per step instead of one
+    table = render_table([res], compare([res]))
+    assert "beam4+shortlist" in table and "× greedy" in table
+    plain = profile_model(pipeline["dates-float32"], runs=4, warmup=1, tgt_len=3)
+    assert set(plain["variants"]) == {"beam4"}
