@@ -8,7 +8,7 @@ RUNS    := build/demo
 FIXTURES := build/fixtures
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: demo test test-main test-runtime lint bench bench-quick demo-model arm64-check clean
+.PHONY: demo test test-main test-runtime lint bench bench-quick bench-real demo-model arm64-check clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,11 @@ bench: $(VENV)/.installed $(VENV_RT)/.installed
 
 bench-quick: $(VENV)/.installed $(VENV_RT)/.installed
 	$(BIN)/python benchmarks/run.py --quick --out build/bench-quick
+
+# Real-data models (../shared/data/eng-fra.tsv): trains the real translator once (about an
+# hour on 2 cores, cached in build/bench), then quality and speed per mode and backend.
+bench-real: $(VENV)/.installed $(VENV_RT)/.installed
+	$(BIN)/python benchmarks/real.py --out build/bench
 
 arm64-check: $(VENV)/.installed
 	bash benchmarks/arm64/check.sh

@@ -1,0 +1,191 @@
+"""Real-data models: quality per quantization mode and decode speed, side by side in one run.
+
+``python benchmarks/real.py --out build/bench [--quick]`` (also a section of ``make bench``).
+Needs ``../shared/data/eng-fra.tsv``; says so and stops when it is absent.
+
+1. Models (cached in --out): the real eng-fra translator of :mod:`real_model` (cased
+   SentencePiece, biGRU 256, ≥ 100k training pairs) and a small real-data model (the
+   ``edge-attn train`` defaults on 20k pairs of the same data).
+2. Artifacts: every quantization mode of the real model with the default validation gate,
+   a vocabulary shortlist learned from the training split; float32 and int8 of the small one.
+3. Quality: cased corpus BLEU and chrF (sacrebleu defaults) of each artifact's greedy output on
+   the test split, next to the Keras model's; with and without the shortlist, greedy and beam.
+4. Speed (:mod:`speed_worker`, fresh processes, 1 thread): marginal decode step with and
+   without the shortlist, beam 4 vs greedy at equal forced length, whole sentence vs bare
+   interpreter work, ai-edge-litert vs tflite-runtime on the same artifact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import real_model  # noqa: E402
+import trained  # noqa: E402
+from common import (  # noqa: E402
+    BENCH,
+    DATA,
+    DATA_LABEL,
+    MAIN_PY,
+    MODES,
+    child_env,
+    last_json,
+    rt_python,
+    run_measured,
+    write_json,
+)
+
+SMALL = dict(kind="seq2seq", epochs=12, patience=2)  # the train defaults otherwise
+SMALL_PAIRS = 20_000
+STEPS = 15  # forced sentence length of the speed figures
+
+
+def train_split_tsv(out: Path, tsv: Path, seed: int = 0) -> Path:
+    """The training split of ``tsv`` (the split training used), for learning a shortlist."""
+    from edge_attn.data.split import split_list
+    from edge_attn.data.tsv import read_pairs
+
+    dest = out / f"{tsv.stem}-train.tsv"
+    if not dest.is_file():
+        train, _, _ = split_list(read_pairs(str(tsv)), seed)
+        tmp = dest.with_suffix(".tmp")
+        tmp.write_text("".join(f"{s}\t{t}\n" for s, t in train), encoding="utf-8")
+        tmp.replace(dest)
+    return dest
+
+
+def export_modes(ckpt: Path, out: Path, stem: str, modes: tuple[str, ...],
+                 shortlist: Path | None, **extra: Any) -> dict[str, dict[str, Any]]:
+    """Export (cached) every mode with the validation gate; a failed gate is recorded."""
+    return {m: trained.export_cached(ckpt, out / f"{stem}-{m}.eatt", m, True,
+                                     shortlist_data=str(shortlist) if shortlist else None,
+                                     **extra)
+            for m in modes}
+
+
+def quality(ckpt: Path, artifacts: dict[str, str], limit: int) -> dict[str, Any]:
+    """Cased BLEU / chrF of Keras and every artifact on the test split (greedy; the int8
+    and float32 artifacts also with beam 4 and with / without the shortlist)."""
+    import sacrebleu
+
+    from edge_attn.runtime import Translator
+
+    rows = json.loads((ckpt / "heldout.json").read_text(encoding="utf-8"))["test"][:limit]
+    sources, refs = [r[0] for r in rows], [r[1] for r in rows]
+
+    def score(hyps: list[str]) -> dict[str, float]:
+        return {"bleu": round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2),
+                "chrf": round(sacrebleu.corpus_chrf(hyps, [refs]).score, 2)}
+
+    out: dict[str, Any] = {"sentences": len(rows), "keras": score(_keras(ckpt, sources))}
+    for mode, path in artifacts.items():
+        tr = Translator(path, num_threads=1, backend="ai-edge-litert")
+        res = {"greedy": score([t.text for t in tr.translate(sources, shortlist=False)])}
+        if tr.has_shortlist:
+            res["greedy_shortlist"] = score([t.text for t in tr.translate(sources)])
+        if mode in ("float32", "int8"):
+            res["beam4"] = score([t.text for t in tr.translate(sources, beam=4,
+                                                                shortlist=False)])
+            if tr.has_shortlist:
+                res["beam4_shortlist"] = score([t.text for t in tr.translate(sources, beam=4)])
+        out[mode] = res
+    out["examples"] = [{"source": s, "reference": r} for s, r in zip(sources[:5], refs[:5])]
+    if "int8" in artifacts:
+        tr = Translator(artifacts["int8"], num_threads=1)
+        for ex, t in zip(out["examples"], tr.translate(sources[:5])):
+            ex["int8"] = t.text
+    return out
+
+
+def _keras(ckpt: Path, sources: list[str]) -> list[str]:
+    from edge_attn.data.prepare import pad
+    from edge_attn.models.greedy import keras_greedy
+    from edge_attn.training.checkpoint import load_checkpoint
+
+    ck = load_checkpoint(ckpt)
+    src, tgt = ck.tokenizers["source"], ck.tokenizers["target"]
+    s_len = ck.config["max_source_len"]
+    ids, _ = keras_greedy(ck.model, pad([src.encode(t, add_eos=False, max_len=s_len)
+                                         for t in sources], s_len))
+    return [tgt.decode(row) for row in ids]
+
+
+def speed(artifact: str, text: str, backend: str, runs: int,
+          sources: list[str] | None = None) -> dict[str, Any]:
+    """:mod:`speed_worker` on one artifact and backend, in a fresh process."""
+    python = MAIN_PY if backend == "ai-edge-litert" else rt_python()
+    if python is None:
+        return {"status": "absent", "note": "no .venv-rt: tflite-runtime not measured"}
+    spec = {"artifact": artifact, "backend": backend, "threads": 1, "text": text,
+            "steps": STEPS, "sentence_runs": runs, "warmup": 5, "sources": sources}
+    with tempfile.TemporaryDirectory(prefix="edge-attn-bench-") as tmp:
+        spec_file = Path(tmp) / "spec.json"
+        write_json(spec_file, spec)
+        res = run_measured([str(python), str(BENCH / "speed_worker.py"), str(spec_file)],
+                           env=child_env(EDGE_ATTN_BACKEND=backend), timeout=1800)
+    if res["returncode"] != 0:
+        return {"status": "error", "error": res["stderr"][-800:]}
+    return {"status": "ok", **last_json(res["stdout"])}
+
+
+def run(out: Path, quick: bool) -> dict[str, Any]:
+    if not (DATA / "eng-fra.tsv").is_file():
+        return {"note": f"{DATA_LABEL}/eng-fra.tsv is absent: real-data benchmarks skipped"}
+    t0 = time.perf_counter()
+    res: dict[str, Any] = {"recipe": real_model.RECIPE, "pairs": real_model.PAIRS}
+    big = real_model.train_real(out)
+    res["train"] = big
+    big_ckpt = out / "eng_fra_real-ckpt"
+    tsv = trained.short_pairs_tsv(out, real_model.PAIRS)
+    train_tsv = train_split_tsv(out, tsv)
+    modes = ("float32", "int8") if quick else MODES
+    res["exports"] = export_modes(big_ckpt, out, "eng_fra_real", modes, train_tsv)
+    res["exports"]["int8-unrolled"] = trained.export_cached(
+        big_ckpt, out / "eng_fra_real-int8-unrolled.eatt", "int8", True,
+        shortlist_data=str(train_tsv), encoder_loop="unrolled")
+    arts = {m: e["artifact"] for m, e in res["exports"].items() if "artifact" in e}
+    res["quality"] = quality(big_ckpt, {m: p for m, p in arts.items() if m in MODES},
+                             100 if quick else 500)
+    small_tsv = trained.short_pairs_tsv(out, SMALL_PAIRS)
+    res["small_train"] = trained.train_cached(out, "eng_fra_small", dict(SMALL,
+                                                                         data=str(small_tsv)))
+    small_ckpt = out / "eng_fra_small-ckpt"
+    small = export_modes(small_ckpt, out, "eng_fra_small", ("float32", "int8"),
+                         train_split_tsv(out, small_tsv))
+    res["small_exports"] = small
+    text = res["quality"]["examples"][0]["source"]
+    runs = 20 if quick else 60
+    sources = [e["source"] for e in res["quality"]["examples"]]
+    targets = {f"real-{m}": arts[m] for m in ("float32", "int8", "int8-unrolled") if m in arts}
+    targets.update({f"small-{m}": e["artifact"] for m, e in small.items() if "artifact" in e})
+    res["speed"] = {name: {b: speed(path, text, b, runs, sources if b == "ai-edge-litert"
+                                    and name == "real-int8" else None)
+                           for b in ("ai-edge-litert", "tflite-runtime")}
+                    for name, path in targets.items()}
+    res["seconds"] = time.perf_counter() - t0
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("build/bench"))
+    ap.add_argument("--quick", action="store_true", help="float32 + int8 only, fewer runs")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    res = run(args.out.resolve(), args.quick)
+    write_json(args.out / "real.json", res)
+    print(json.dumps(res, indent=1, default=str)[:20000])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
