@@ -36,6 +36,9 @@ ARTIFACTS = [("dates", "float32"), ("dates", "int8"), ("text", "float32"), ("tex
 # small enough (8 frequent + 6 per source token) that it really restricts the ~100 targets.
 SHORTLIST_ARTIFACTS = [("dates", "float32"), ("dates", "int8")]
 SHORTLIST_SIZE = (8, 6)
+# int8 with the attention and the output projection kept in float (mixed precision), with
+# the shortlist too: the runtime-only environment checks that it runs on tflite-runtime.
+MIXED_ARTIFACT = ("dates", "int8-mixed", ("attention", "output"))
 
 
 def source_key() -> str:
@@ -104,6 +107,9 @@ def build(out: Path) -> dict[str, Path]:
         for name, mode in SHORTLIST_ARTIFACTS:
             export(ckpts[name], tmp / f"{name}-{mode}-shortlist.eatt", mode,
                    shortlist_data=str(pairs), shortlist_size=SHORTLIST_SIZE)
+        name, label, keep = MIXED_ARTIFACT
+        export(ckpts[name], tmp / f"{name}-{label}.eatt", "int8", keep_float=keep,
+               shortlist_data=str(pairs), shortlist_size=SHORTLIST_SIZE)
         (tmp / "expected.json").write_text(json.dumps(_expected(ckpts), ensure_ascii=False))
         (tmp / MANIFEST).write_text(json.dumps({"key": source_key()}))
         if out.exists():
@@ -120,6 +126,8 @@ def paths(folder: Path) -> dict[str, Path]:
     p.update({f"{n}-{m}": folder / f"{n}-{m}.eatt" for n, m in ARTIFACTS})
     p.update({f"{n}-{m}-shortlist": folder / f"{n}-{m}-shortlist.eatt"
               for n, m in SHORTLIST_ARTIFACTS})
+    p[f"{MIXED_ARTIFACT[0]}-{MIXED_ARTIFACT[1]}"] = (
+        folder / f"{MIXED_ARTIFACT[0]}-{MIXED_ARTIFACT[1]}.eatt")
     p["expected"] = folder / "expected.json"
     return p
 
