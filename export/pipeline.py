@@ -75,6 +75,10 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
         raise UnknownChoiceError("encoder loop", encoder_loop, ENCODER_LOOPS)
     spec = spec_for_checkpoint(load_checkpoint(checkpoint_dir))
     spec.encoder_loop = encoder_loop
+    if shortlist_data is not None and quant_config(quantize).mode is Mode.INT16X8:
+        raise ExportError("--shortlist-data cannot be combined with --quantize int16x8: the "
+                          "two decode steps share weights whose 16-bit bias scales then fail "
+                          "to prepare in LiteRT; use int8 or int8 with --keep-float")
     if shortlist_data is not None:
         use = getattr(spec, "use_shortlist", None)
         if use is None:
