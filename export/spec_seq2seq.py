@@ -139,7 +139,10 @@ class Seq2SeqSpec(CheckpointSpec):
 
     def _calibration(self, ex: Examples, tick: Tick | None) -> Iterator[tuple[str, dict]]:
         model = self.model
-        for start in range(0, len(ex.source), CALIBRATION_BATCH):
+        # Whole batches only: a last, smaller batch made the calibrated WHILE encoder fail
+        # ("CONCATENATION 8 != 4"); at least MIN_SAMPLES (= one batch) examples are given.
+        usable = max(CALIBRATION_BATCH, len(ex.source) // CALIBRATION_BATCH * CALIBRATION_BATCH)
+        for start in range(0, min(usable, len(ex.source)), CALIBRATION_BATCH):
             src = ex.source[start:start + CALIBRATION_BATCH]
             tgt_in = ex.target_in[start:start + CALIBRATION_BATCH]
             mask = source_mask(src, self.src.PAD_ID)
