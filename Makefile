@@ -21,7 +21,8 @@ $(VENV)/.installed: pyproject.toml
 $(VENV_RT)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV_RT)
 	$(BIN_RT)/pip install -q --upgrade pip
-	$(BIN_RT)/pip install -q 'numpy<2' 'click>=8.1' 'tflite-runtime==2.14.0' 'pytest>=8' 'matplotlib>=3.7'
+	$(BIN_RT)/pip install -q 'numpy<2' 'click>=8.1' 'tflite-runtime==2.14.0' 'pytest>=8' 'matplotlib>=3.7' \
+	  'sentencepiece>=0.2'
 	$(BIN_RT)/pip install -q --no-deps -e .
 	touch $@
 

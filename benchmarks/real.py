@@ -176,6 +176,64 @@ def run(out: Path, quick: bool) -> dict[str, Any]:
     return res
 
 
+def _f(v: Any, spec: str = ".2f") -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def render(res: dict[str, Any]) -> str:
+    """``real.md``: exports (size, gate), quality per mode, speed ratios per backend."""
+    if "note" in res:
+        return res["note"] + "\n"
+    out = ["# Real-data benchmark (eng-fra)", "",
+           f"Training: {res['train'].get('epochs_run')} epochs, {res['train'].get('seconds')} s "
+           f"fit, {res['train'].get('params'):,} parameters, sizes {res['train'].get('sizes')}.",
+           "", "## Exports (validation gate on ΔBLEU/ΔchrF vs Keras)", "",
+           "| artifact | model bytes | × float32 | gate passed | ΔBLEU | ΔchrF | shortlist hit |",
+           "|---|---|---|---|---|---|---|"]
+    base = (res["exports"].get("float32") or {}).get("bytes")
+    for name, e in res["exports"].items():
+        m = (e.get("validation") or {}).get("metrics") or {}
+        ratio = e["bytes"] / base if base and e.get("bytes") else None
+        out.append(f"| {name} | {_f(e.get('bytes'), ',')} | {_f(ratio, '.3f')} | "
+                   f"{(e.get('validation') or {}).get('passed', e.get('error', '-'))} | "
+                   f"{_f(m.get('bleu_delta'))} | {_f(m.get('chrf_delta'))} | "
+                   f"{_f(m.get('shortlist_hit_rate'), '.3f')} |")
+    q = res["quality"]
+    out += ["", f"## Quality: cased BLEU / chrF on {q['sentences']} test pairs (sacrebleu)", "",
+            "| model | greedy | greedy + shortlist | beam 4 | beam 4 + shortlist |",
+            "|---|---|---|---|---|",
+            f"| Keras | {q['keras']['bleu']} / {q['keras']['chrf']} | | | |"]
+    for mode, r in q.items():
+        if isinstance(r, dict) and "greedy" in r:
+            cells = [f"{r[k]['bleu']} / {r[k]['chrf']}" if k in r else "-"
+                     for k in ("greedy", "greedy_shortlist", "beam4", "beam4_shortlist")]
+            out.append(f"| {mode} | " + " | ".join(cells) + " |")
+    out += ["", "## Speed (1 thread, min of interleaved runs, forced length "
+            f"{STEPS})", "",
+            "| artifact | backend | sentence ms | marginal step µs | shortlist step ÷ full | "
+            "beam4 ÷ greedy | beam4+SL ÷ greedy+SL | sentence ÷ bare interpreter | "
+            "step ÷ raw step |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, per in res["speed"].items():
+        for backend, r in per.items():
+            if r.get("status") != "ok":
+                out.append(f"| {name} | {backend} | {r.get('status')} | | | | | | |")
+                continue
+            ra, t = r["ratios"], r["timings"]
+            out.append(f"| {name} | {r['backend']} | {_f(t['greedy_us']['min'] / 1e3)} | "
+                       f"{_f(ra['marginal_step_us'], '.1f')} | "
+                       f"{_f(ra.get('shortlist_step_ratio'))} | {_f(ra['beam_over_greedy'])} | "
+                       f"{_f(ra.get('beam_sl_over_greedy_sl'))} | "
+                       f"{_f(ra['sentence_over_raw'])} | {_f(ra['marginal_over_raw_step'])} |")
+    texts = (res["speed"].get("real-int8") or {}).get("ai-edge-litert", {}).get("texts")
+    if texts:
+        out += ["", f"Beam 4 with partial selection identical to the full-sort beam on "
+                f"{texts['beam_identical_to_full_sort']}/{texts['beam_compared']} sentences."]
+    out += ["", "## Examples (int8 artifact)", ""]
+    for ex in q.get("examples", []):
+        out.append(f"- {ex['source']} → {ex.get('int8')} (reference: {ex['reference']})")
+    return "\n".join(out) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("build/bench"))
@@ -184,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     res = run(args.out.resolve(), args.quick)
     write_json(args.out / "real.json", res)
-    print(json.dumps(res, indent=1, default=str)[:20000])
+    md = render(res)
+    (args.out / "real.md").write_text(md, encoding="utf-8")
+    print(md)
     return 0
 
 

@@ -33,7 +33,8 @@ def _sentencepiece() -> Any:
         import sentencepiece
     except ImportError:
         raise InputError(
-            "SentencePiece tokenizers need the sentencepiece package: pip install sentencepiece"
+            "SentencePiece tokenizers need the sentencepiece package: "
+            "pip install 'edge-attn[subword]' (or pip install sentencepiece)"
         ) from None
     return sentencepiece
 
