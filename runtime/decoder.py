@@ -123,6 +123,11 @@ class Stepper:
             mask = mask * (self.positions >= state[_POS][:, None]).astype(np.float32)
         out = self._run(tokens, state, mask)
         log_probs, att = out[C.DEC_LOG_PROBS], out[C.DEC_ATTENTION]
+        rows = len(tokens)
+        if log_probs.ndim != 2 or log_probs.shape[0] != rows or att.shape[0] != rows:
+            raise ArtifactError(f"{self.signature} returned log_probs of shape "
+                                f"{list(log_probs.shape)} and attention of shape "
+                                f"{list(att.shape)} for a batch of {rows} (model edited?)")
         new = {name: out[name] for name in self.states}
         if self.mode == "hard":
             onehot = np.zeros_like(mask)
