@@ -176,8 +176,10 @@ def top_candidates(cand: np.ndarray, m: int) -> np.ndarray:
     """The ``m`` best columns of every row, best first, without sorting the whole row.
 
     Equal to ``np.argsort(-cand, kind="stable")[:, :m]`` (ties: lower index first), computed
-    by one partial selection (``np.partition``) over each row plus a sort of ``m`` values:
-    with a beam of K over a vocabulary of V the rows hold K·V candidates and ``m`` = 2K.
+    from the columns within a margin of each row's best (one max, one comparison) or, when
+    those are too few or too many, one partial selection (``np.partition``), plus a sort of
+    the few picked: with a beam of K over a vocabulary of V a row holds K·V candidates and
+    ``m`` = 2K.
 
     Args:
         cand: f[N, C] candidate scores (``-inf`` allowed).
@@ -190,6 +192,41 @@ def top_candidates(cand: np.ndarray, m: int) -> np.ndarray:
     m = min(m, c)
     if m == c:
         return np.argsort(-cand, axis=1, kind="stable")
+    out = np.empty((n, m), np.int64)
+    for i in range(n):
+        pick = _above_margin(cand[i], m)
+        if pick is None:
+            return _by_partition(cand, m)
+        out[i] = pick[np.lexsort((pick, -cand[i, pick]))[:m]]
+    return out
+
+
+# Log probabilities put the few plausible next tokens far above the bulk: the columns within
+# MARGIN of a row's best (one max, one comparison) hold its m best in practice, and a partial
+# selection among those few is cheap (np.partition over all K·V scores cost 3–6× a decode
+# step on an 8k vocabulary).
+_MARGIN = 32.0
+
+
+def _above_margin(row: np.ndarray, m: int) -> np.ndarray | None:
+    """Columns of ``row`` that hold its ``m`` best (ties at the m-th value included), found
+    among those within :data:`_MARGIN` of its maximum; None if fewer than ``m`` are there."""
+    top = row.max()
+    if not np.isfinite(top):
+        return None
+    pick = np.flatnonzero(row >= top - _MARGIN)
+    if len(pick) < m:
+        return None
+    if len(pick) > 4 * m:
+        vals = row[pick]
+        kth = np.partition(vals, len(vals) - m)[len(vals) - m]  # the m-th best value
+        pick = pick[vals >= kth]
+    return pick
+
+
+def _by_partition(cand: np.ndarray, m: int) -> np.ndarray:
+    """:func:`top_candidates` by one ``np.partition`` per row (any scores, NaN last)."""
+    n = cand.shape[0]
     neg = -cand
     kth = np.partition(neg, m - 1, axis=1)[:, m - 1 : m]  # the m-th best score, negated
     out = np.empty((n, m), np.int64)
@@ -198,7 +235,7 @@ def top_candidates(cand: np.ndarray, m: int) -> np.ndarray:
         tied = np.flatnonzero(neg[i] == kth[i])[: m - len(better)]
         pick = np.concatenate([better, tied])
         if len(pick) < m:  # NaN scores (only from a broken model): rank them last
-            return top_candidates(np.where(np.isnan(cand), -np.inf, cand), m)
+            return _by_partition(np.where(np.isnan(cand), -np.inf, cand), m)
         out[i] = pick[np.lexsort((pick, neg[i, pick]))]
     return out
 

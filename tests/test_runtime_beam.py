@@ -136,3 +136,21 @@ def test_beam_with_partial_selection_equals_the_full_sort_beam(k, alpha, monkeyp
     assert [h.ids for h in new] == [h.ids for h in old]
     assert [h.score for h in new] == [h.score for h in old]
     assert any(len(h.ids) > 1 for h in new)
+
+
+def test_margin_path_on_log_probability_rows_equals_a_stable_full_sort():
+    from edge_attn.runtime.beam import _above_margin
+
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(5, 4 * 800)) * 10
+    cand = logits - np.log(np.exp(logits).sum(-1, keepdims=True)) - 3.0
+    cand[1, 17] = cand[1, 905] = cand[1].max()  # a tie at the top: lower index first
+    cand[2, :] = np.round(cand[2], 1)
+    for m in (2, 8):
+        assert all(_above_margin(row, m) is not None for row in cand)  # the fast path
+        np.testing.assert_array_equal(top_candidates(cand, m), _full_sort_top(cand, m))
+    flat = np.zeros((1, 3000))  # everything within the margin, all tied
+    np.testing.assert_array_equal(top_candidates(flat, 8), _full_sort_top(flat, 8))
+    spread = np.linspace(0, -100, 3000)[None]  # fewer than m within the margin: fallback
+    assert _above_margin(spread[0], 1000) is None
+    np.testing.assert_array_equal(top_candidates(spread, 1000), _full_sort_top(spread, 1000))
