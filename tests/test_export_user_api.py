@@ -149,7 +149,16 @@ def test_text_classifier_with_custom_module(tmp_path) -> None:
     model = um.train_classifier(um.text_classifier(tok.vocab_size, len(names), 24,
                                                    scores=True), ids[:700], y[:700], epochs=2)
     model.save(tmp_path / "lang.keras")
-    keras.saving.get_custom_objects().clear()
+    registry = keras.saving.get_custom_objects()
+    saved = dict(registry)
+    registry.clear()  # as in a fresh process: the user's class is not registered
+    try:
+        _export_with_and_without_module(tmp_path, module, texts, y, tok, names)
+    finally:
+        registry.update(saved)  # later tests deserialize edge-attn's own layers
+
+
+def _export_with_and_without_module(tmp_path, module, texts, y, tok, names) -> None:
     rows = tmp_path / "rows.tsv"
     rows.write_text("".join(f"{names[k]}\t{t}\n" for t, k in zip(texts[700:], y[700:])),
                     encoding="utf-8")
