@@ -32,7 +32,7 @@ from .errors import ArtifactError, InputError
 from .fast_greedy import greedy_bound, suppress_eos
 from .session import Session
 from .shortlist import Shortlist
-from .shortlist_decode import ShortlistStep, greedy_bound_shortlist
+from .shortlist_decode import ShortlistStep
 
 _POS = "__position"  # per-row bookkeeping of the monotonic mode (not a model tensor)
 
@@ -337,9 +337,8 @@ class Decoder:
             rest = {C.DEC_MASK: mask, C.DEC_TOKEN: np.array([self.bos], np.int32),
                     C.DEC_CANDIDATES: cols}
             with self._handoff_sl(encode_feeds(tokens, mask), rest) as step:
-                return [greedy_bound_shortlist(step, self.source_len, max_len, self.bos,
-                                               self.eos, cols[0], int(valid[0]), alpha,
-                                               min_len)]
+                return [greedy_bound(step, self.source_len, max_len, self.bos, self.eos,
+                                     alpha, min_len, cols[0], int(valid[0]))]
         inner, state = self.stepper(batch_ids, mode, beam, min_len,
                                     {C.DEC_CANDIDATES: cols}, None, C.DECODE_STEP_SHORTLIST)
         step = ShortlistStep(inner, np.repeat(cols, beam, axis=0), np.repeat(valid, beam),

@@ -17,6 +17,12 @@ from .beam import Hypothesis, length_penalty
 from .session import BoundSignature
 
 
+def pad_correction(pad_log_prob: float, pad_cols: int) -> float:
+    """``log(1 - m·p)``: the log of the probability mass left to the real candidates when
+    ``m`` padding columns of a shortlist step each hold ``<pad>``'s probability ``p``."""
+    return float(np.log1p(-min(pad_cols * float(np.exp(pad_log_prob)), 1.0 - 1e-7)))
+
+
 def suppress_eos(log_probs: np.ndarray, eos: int) -> None:
     """Forbid ``<eos>`` in f32[B, V] log probabilities (in place): what ``min_len`` does to
     each of the first ``min_len`` steps, on every decode path."""
@@ -24,8 +30,10 @@ def suppress_eos(log_probs: np.ndarray, eos: int) -> None:
 
 
 def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: int,
-                 alpha: float = 0.0, min_len: int = 0) -> Hypothesis:
-    """Greedy-decode one sentence (batch 1) on a bound ``decode_step``.
+                 alpha: float = 0.0, min_len: int = 0, columns: np.ndarray | None = None,
+                 valid: int = 0) -> Hypothesis:
+    """Greedy-decode one sentence (batch 1) on a bound ``decode_step`` (or
+    ``decode_step_shortlist``, with ``columns``).
 
     Args:
         step: ``decode_step`` bound with changing inputs ``[token, *states]`` and outputs
@@ -37,6 +45,10 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
         eos: End token id.
         alpha: GNMT length penalty for ``normalized_score``.
         min_len: Steps before which ``<eos>`` cannot be chosen (its log prob is set to -inf).
+        columns: int32[C] the candidate ids a shortlist step scores (``<eos>`` in column 0,
+            ``<pad>`` padding after the first ``valid``): the argmax runs over the real
+            columns, scores are renormalised over them (:mod:`.shortlist_decode`).
+        valid: Real candidates among ``columns``.
 
     Returns:
         The hypothesis: ids without ``<eos>``, summed log probability, attention
@@ -52,6 +64,9 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
     # per tensor, but an output whose shape the graph computes at run time (the dynamic
     # batch dim goes through SHAPE/RESHAPE) is re-allocated by Invoke: a view can dangle.
     pairs = list(zip(states_in, states_out))
+    width_v = None if columns is None else valid  # real columns of a shortlist step
+    pad_cols = 0 if columns is None else len(columns) - valid
+    eos_col = eos if columns is None else 0
     token = np.array([bos], np.int32)
     ids: list[int] = []
     rows: list[np.ndarray] = []
@@ -59,17 +74,21 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
     w.SetTensor(token_in, token, sub)
     for t in range(max_len):
         w.Invoke(sub)
-        log_probs = w.GetTensor(logp_out, sub)  # f32[1, V]
+        out = w.GetTensor(logp_out, sub)  # f32[1, V] (shortlist: f32[1, C])
+        log_probs = out[0, :width_v]
         if t < min_len:
-            suppress_eos(log_probs, eos)
-        k = int(log_probs.argmax())  # flat index == column: batch 1
+            suppress_eos(log_probs, eos_col)
+        k = int(log_probs.argmax())
         score += log_probs.item(k)
-        if k == eos:
+        if pad_cols:
+            score -= pad_correction(float(out[0, valid]), pad_cols)
+        tok = k if columns is None else int(columns[k])
+        if tok == eos:
             finished = True
             break
-        ids.append(k)
+        ids.append(tok)
         rows.append(w.GetTensor(att_out, sub))
-        token[0] = k
+        token[0] = tok
         w.SetTensor(token_in, token, sub)
         for i, o in pairs:
             w.SetTensor(i, w.GetTensor(o, sub), sub)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .beam import Hypothesis, State, StepFn, length_penalty
-from .session import BoundSignature
+from .beam import State, StepFn
+from .fast_greedy import pad_correction
 
 
 def renormalize(log_probs: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -31,8 +31,7 @@ def renormalize(log_probs: np.ndarray, valid: np.ndarray) -> np.ndarray:
     rows, width = log_probs.shape
     for b in np.flatnonzero(valid < width):
         n = int(valid[b])
-        pad_mass = min((width - n) * float(np.exp(log_probs[b, n])), 1.0 - 1e-7)
-        log_probs[b, :n] -= np.float32(np.log1p(-pad_mass))
+        log_probs[b, :n] -= np.float32(pad_correction(float(log_probs[b, n]), width - n))
         log_probs[b, n:] = -np.inf
     return log_probs
 
@@ -66,60 +65,3 @@ class ShortlistStep:
     def to_ids(self, row: int, cols: list[int]) -> list[int]:
         """Vocabulary ids of the columns ``cols`` of row ``row``."""
         return [int(self.columns[row, c]) for c in cols]
-
-
-def greedy_bound_shortlist(step: BoundSignature, width: int, max_len: int, bos: int, eos: int,
-                           columns: np.ndarray, valid: int, alpha: float = 0.0,
-                           min_len: int = 0) -> Hypothesis:
-    """:func:`~.fast_greedy.greedy_bound` on a bound ``decode_step_shortlist``.
-
-    Args:
-        step: Bound with changing inputs ``[token, *states]`` and outputs
-            ``[log_probs, attention, *states]``, batch 1, the candidates already set.
-        width: Source length S.
-        max_len: Maximum decoding steps.
-        bos: Start token id.
-        eos: End token id (column 0 of ``columns``).
-        columns: int32[C] the candidate ids the step scores.
-        valid: Real candidates n (the rest is ``<pad>`` padding).
-        alpha: GNMT length penalty.
-        min_len: Steps before which ``<eos>`` cannot be chosen.
-
-    Returns:
-        The hypothesis with vocabulary ids and exactly renormalised scores.
-    """
-    w, sub = step.wrapper, step.subgraph
-    token_in, states_in = step.inputs[0], step.inputs[1:]
-    logp_out, att_out, states_out = step.outputs[0], step.outputs[1], step.outputs[2:]
-    pairs = list(zip(states_in, states_out))
-    pad_cols = len(columns) - valid
-    token = np.array([bos], np.int32)
-    ids: list[int] = []
-    rows: list[np.ndarray] = []
-    score, finished = 0.0, False
-    w.SetTensor(token_in, token, sub)
-    for t in range(max_len):
-        w.Invoke(sub)
-        log_probs = w.GetTensor(logp_out, sub)[0]  # f32[C]
-        real = log_probs[:valid]
-        if t < min_len:
-            real[0] = -np.inf  # <eos> is column 0
-        k = int(real.argmax())
-        score += real.item(k)
-        if pad_cols:
-            score -= float(np.log1p(-min(pad_cols * float(np.exp(log_probs[valid])),
-                                         1.0 - 1e-7)))
-        tok = int(columns[k])
-        if tok == eos:
-            finished = True
-            break
-        ids.append(tok)
-        rows.append(w.GetTensor(att_out, sub))
-        token[0] = tok
-        w.SetTensor(token_in, token, sub)
-        for i, o in pairs:
-            w.SetTensor(i, w.GetTensor(o, sub), sub)
-    steps = len(ids) + finished
-    attention = (np.concatenate(rows).astype(np.float32, copy=False) if rows
-                 else np.zeros((0, width), np.float32))
-    return Hypothesis(ids, score, score / length_penalty(steps, alpha), attention, finished)
