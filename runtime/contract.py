@@ -6,7 +6,7 @@ typed config (:mod:`.config`) and the model bytes, not a way of calling the mode
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from .config import SignatureDecl, TensorDecl
 from .errors import ArtifactError
@@ -36,6 +36,26 @@ def check_signatures(declared: Mapping[str, SignatureDecl], actual: Mapping[str,
         problems += _compare(f"{name}.outputs", decl.outputs, sig.outputs)
     if problems:
         raise ArtifactError(f"{origin}: config does not match the model: " + "; ".join(problems))
+
+
+def require_signature(signatures: Mapping[str, Signature], name: str, inputs: Sequence[str],
+                      outputs: Sequence[str], origin: str, hint: str = "") -> Signature:
+    """The signature ``name`` with exactly ``inputs`` and at least ``outputs``.
+
+    Raises:
+        ArtifactError: Missing signature, other inputs, or missing outputs (``hint`` is
+            appended to the inputs message).
+    """
+    sig = signatures.get(name)
+    if sig is None:
+        raise ArtifactError(f"{origin}: the model has no {name!r} signature")
+    if set(sig.inputs) != set(inputs):
+        raise ArtifactError(f"{origin}: signature {name!r} has inputs {sorted(sig.inputs)}, "
+                            f"expected {sorted(inputs)}{hint}")
+    missing = set(outputs) - set(sig.outputs)
+    if missing:
+        raise ArtifactError(f"{origin}: signature {name!r} lacks outputs {sorted(missing)}")
+    return sig
 
 
 def declare(signatures: Mapping[str, Signature]) -> dict[str, SignatureDecl]:

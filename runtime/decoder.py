@@ -28,6 +28,7 @@ import numpy as np
 from . import constants as C
 from .beam import Hypothesis, State, beam_search, greedy_search, iter_greedy
 from .config import Seq2SeqConfig
+from .contract import require_signature
 from .errors import ArtifactError, InputError
 from .fast_greedy import greedy_bound, suppress_eos
 from .session import Session
@@ -200,16 +201,8 @@ class Decoder:
         return ArtifactError(f"{self.origin}: {message}")
 
     def _signature(self, name: str, inputs: Sequence[str], outputs: Sequence[str]) -> Any:
-        sig = self.session.signatures.get(name)
-        if sig is None:
-            raise self._fail(f"the model has no {name!r} signature")
-        if set(sig.inputs) != set(inputs):
-            raise self._fail(f"signature {name!r} has inputs {sorted(sig.inputs)}, "
-                             f"expected {sorted(inputs)} (state names {self.states})")
-        missing = set(outputs) - set(sig.outputs)
-        if missing:
-            raise self._fail(f"signature {name!r} lacks outputs {sorted(missing)}")
-        return sig
+        return require_signature(self.session.signatures, name, inputs, outputs, self.origin,
+                                 f" (state names {self.states})")
 
     @property
     def lean(self) -> bool:

@@ -18,7 +18,7 @@ from . import constants as C
 from .artifact import Artifact, read_artifact
 from .backend import check_mode
 from .config import ArtifactConfig, TokenizerSpec
-from .contract import check_signatures
+from .contract import check_signatures, require_signature
 from .errors import ArtifactError, DataError, EdgeAttnError, InputError
 from .session import Session, Signature
 from .tokenizer import tokenizer_from_dict
@@ -113,14 +113,7 @@ class LoadedModel:
         """The signature ``name`` with exactly ``inputs`` and at least ``outputs``."""
         if name not in self.config.signatures:
             raise self._fail(f"config declares no {name!r} signature")
-        sig = self.session.signatures[name]
-        if set(sig.inputs) != set(inputs):
-            raise self._fail(f"signature {name!r} has inputs {sorted(sig.inputs)}, "
-                             f"expected {sorted(inputs)}")
-        missing = set(outputs) - set(sig.outputs)
-        if missing:
-            raise self._fail(f"signature {name!r} lacks outputs {sorted(missing)}")
-        return sig
+        return require_signature(self.session.signatures, name, inputs, outputs, self.origin)
 
     def _tokenizer(self, key: str) -> Any:
         """The ``key`` tokenizer, checked against its spec in the config (vocabulary size,
