@@ -64,12 +64,11 @@ def train_split_tsv(out: Path, tsv: Path, seed: int = 0) -> Path:
 
 
 def export_modes(ckpt: Path, out: Path, stem: str, modes: tuple[str, ...],
-                 shortlist: Path | None, **extra: Any) -> dict[str, dict[str, Any]]:
+                 shortlist: Path | None) -> dict[str, dict[str, Any]]:
     """Export (cached) every mode with the validation gate; a failed gate is recorded."""
     return {m: trained.export_cached(ckpt, out / f"{stem}-{m}.eatt", m, True,
                                      shortlist_data=(str(shortlist) if shortlist
-                                                     and m != "int16x8" else None),
-                                     **extra)
+                                                     and m != "int16x8" else None))
             for m in modes}
 
 

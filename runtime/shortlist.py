@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import constants as C
 from .errors import ArtifactError
 
-MEMBER = "shortlist.bin"
 BUCKET = 64  # candidate counts are rounded up to a multiple of this
 
 
@@ -83,12 +83,12 @@ class Shortlist:
         """
         want = 4 * (n_always + source_vocab * per_source)
         if len(data) != want:
-            raise ArtifactError(f"{MEMBER} has {len(data)} bytes, expected {want}")
+            raise ArtifactError(f"{C.SHORTLIST_MEMBER} has {len(data)} bytes, expected {want}")
         arr = np.frombuffer(data, "<i4").astype(np.int32)
         always, table = arr[:n_always], arr[n_always:].reshape(source_vocab, per_source)
         if n_always < 1 or always.min() < 0 or max(always.max(), table.max()) >= target_vocab \
                 or table.min() < -1:
-            raise ArtifactError(f"{MEMBER} holds ids outside the target vocabulary "
+            raise ArtifactError(f"{C.SHORTLIST_MEMBER} holds ids outside the target vocabulary "
                                 f"[0, {target_vocab})")
         return cls(always, table, int(target_vocab))
 
