@@ -26,7 +26,7 @@ def test_time_budget_stops_before_an_epoch_that_would_overrun():
     fit = compile_and_fit(_model(), "sparse_categorical_crossentropy", [], x, y, x, y,
                           epochs=50, batch_size=32, learning_rate=1e-2, patience=50,
                           verbose=0, time_budget_s=1e-6)
-    assert fit["epochs_run"] == 1 and fit["stopped_by_time_budget"]
+    assert fit["epochs_run"] == 1 and fit["stopped_by_time_budget"] and fit["replicas"] == 1
     free = compile_and_fit(_model(), "sparse_categorical_crossentropy", [], x, y, x, y,
                            epochs=3, batch_size=32, learning_rate=1e-2, patience=50,
                            verbose=0)
@@ -47,3 +47,34 @@ def test_one_device_trains_without_a_strategy():
 
     assert len(tf.config.list_logical_devices("GPU")) <= 1  # this machine: CPU only
     assert isinstance(distribution_scope(), contextlib.nullcontext)
+
+
+MIRRORED_RUN = """
+import json, sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from edge_attn.training import fit, train
+from edge_attn.training.options import TrainOptions
+fit.replica_devices = lambda: [d.name for d in tf.config.list_logical_devices("CPU")]
+summary = train(TrainOptions(kind="seq2seq", out=sys.argv[1], task="dates", examples=256,
+                             epochs=2, units=8, embed_dim=8, batch_size=32, verbose=0))
+config = json.load(open(sys.argv[1] + "/config.json"))
+print(json.dumps(config["training"]))
+"""
+
+
+def test_the_training_command_mirrors_over_several_devices(tmp_path):
+    """The same ``train`` call builds, compiles and fits inside a MirroredStrategy when more than
+    one device is visible (two logical CPUs stand in for two GPUs in a fresh process)."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", MIRRORED_RUN, str(tmp_path / "ckpt")],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    training = json.loads(out.stdout.strip().splitlines()[-1])
+    assert training["replicas"] == 2 and training["epochs_run"] == 2
+    losses = training["history"]["loss"]
+    assert all(np.isfinite(losses)) and losses[1] < losses[0]

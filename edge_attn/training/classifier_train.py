@@ -13,7 +13,7 @@ from edge_attn.runtime.errors import DataError
 from edge_attn.runtime.tokenizer import WordTokenizer
 
 from .checkpoint import save_checkpoint
-from .fit import compile_and_fit
+from .fit import compile_and_fit, distribution_scope
 from .options import TrainOptions
 
 HELDOUT_KEEP = 500
@@ -62,12 +62,13 @@ def train_text_classifier(opts: TrainOptions) -> dict[str, Any]:
         return x, np.array([index[label] for label, _ in part], dtype="int32")
 
     (xt, yt), (xv, yv), (xs, ys) = arrays(train), arrays(val), arrays(test)
-    model = TextClassifier(tok.vocab_size, len(labels), opts.max_len, units=opts.units,
-                           embed_dim=opts.embed_dim)
-    model(xt[:2])
-    fit = compile_and_fit(model, "sparse_categorical_crossentropy", ["accuracy"], xt, yt, xv, yv,
-                          opts.epochs, opts.batch_size, opts.learning_rate, opts.patience,
-                          opts.verbose)
+    with distribution_scope():
+        model = TextClassifier(tok.vocab_size, len(labels), opts.max_len, units=opts.units,
+                               embed_dim=opts.embed_dim)
+        model(xt[:2])
+        fit = compile_and_fit(model, "sparse_categorical_crossentropy", ["accuracy"], xt, yt,
+                              xv, yv, opts.epochs, opts.batch_size, opts.learning_rate,
+                              opts.patience, opts.verbose)
     metrics = {f"{n}_accuracy": float((model.predict(x, verbose=0).argmax(-1) == y).mean())
                for n, x, y in (("validation", xv, yv), ("test", xs, ys)) if len(y)}
     heldout = {"validation": [list(r) for r in val[:HELDOUT_KEEP]],
@@ -94,11 +95,12 @@ def train_tabular_classifier(opts: TrainOptions) -> dict[str, Any]:
     origin = f"task:{opts.task}"
     tr, va, te = split_indices(len(y), opts.seed)
     labels = [str(v) for v in sorted(set(y.tolist()))]
-    model = TabularClassifier(x.shape[1], len(labels), units=opts.units)
-    model(x[:2])
-    fit = compile_and_fit(model, "sparse_categorical_crossentropy", ["accuracy"], x[tr], y[tr],
-                          x[va], y[va], opts.epochs, opts.batch_size, opts.learning_rate,
-                          opts.patience, opts.verbose)
+    with distribution_scope():
+        model = TabularClassifier(x.shape[1], len(labels), units=opts.units)
+        model(x[:2])
+        fit = compile_and_fit(model, "sparse_categorical_crossentropy", ["accuracy"], x[tr],
+                              y[tr], x[va], y[va], opts.epochs, opts.batch_size, opts.learning_rate,
+                              opts.patience, opts.verbose)
     metrics = {}
     for name, idx in (("validation", va), ("test", te)):
         probs, att = model.classify(x[idx])

@@ -12,13 +12,24 @@ import keras
 PROGRESS_EVERY_S = 30.0
 
 
-def distribution_scope() -> Any:
-    """``tf.distribute.MirroredStrategy().scope()`` when more than one GPU is visible (build
-    and compile the model inside it: the same command trains on every GPU), else a no-op."""
+def replica_devices() -> list[str]:
+    """The devices one training run is mirrored over: every visible GPU when there are two or
+    more, else none (one device needs no strategy)."""
     import tensorflow as tf
 
-    if len(tf.config.list_logical_devices("GPU")) > 1:
-        return tf.distribute.MirroredStrategy().scope()
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    return gpus if len(gpus) > 1 else []
+
+
+def distribution_scope() -> Any:
+    """``tf.distribute.MirroredStrategy(devices).scope()`` over :func:`replica_devices`, else a
+    no-op. Build, compile and fit the model inside it: the same command then trains on every
+    GPU (each batch split across them, gradients all-reduced)."""
+    import tensorflow as tf
+
+    devices = replica_devices()
+    if devices:
+        return tf.distribute.MirroredStrategy(devices).scope()
     return contextlib.nullcontext()
 
 
@@ -77,8 +88,11 @@ def compile_and_fit(model: keras.Model, loss: Any, metrics: list, x_train: Any, 
     """Adam + early stopping on validation loss (best weights restored), optionally within a
     wall-clock budget (:class:`TimeBudget`).
 
+    Call it inside :func:`distribution_scope` together with the model's construction.
+
     Returns:
-        ``{"epochs_run", "seconds", "history"}`` with the per-epoch history as floats.
+        ``{"epochs_run", "replicas", "seconds", "history", "stopped_by_time_budget"}`` with the
+        per-epoch history as floats and the number of devices the run was mirrored over.
     """
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=5.0), loss=loss,
                   metrics=metrics)
@@ -94,5 +108,9 @@ def compile_and_fit(model: keras.Model, loss: Any, metrics: list, x_train: Any, 
     hist = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
                      batch_size=batch_size, callbacks=callbacks, verbose=verbose, shuffle=True)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
-    return {"epochs_run": len(hist.epoch), "seconds": round(time.perf_counter() - start, 1),
+    import tensorflow as tf
+
+    return {"epochs_run": len(hist.epoch),
+            "replicas": int(tf.distribute.get_strategy().num_replicas_in_sync),
+            "seconds": round(time.perf_counter() - start, 1),
             "history": history, "stopped_by_time_budget": bool(budget and budget.stopped_early)}

@@ -13,7 +13,7 @@ from edge_attn.runtime.errors import DataError
 from edge_attn.runtime.tokenizer import SentencePieceTokenizer, WordTokenizer
 
 from .checkpoint import save_checkpoint
-from .fit import compile_and_fit
+from .fit import compile_and_fit, distribution_scope
 from .options import TrainOptions
 
 HELDOUT_KEEP = 500
@@ -70,16 +70,17 @@ def train_seq2seq(opts: TrainOptions) -> dict[str, Any]:
         raise DataError(f"{origin}: too few pairs fit --max-len {opts.max_len} "
                         f"({len(splits['train'])} train, {len(splits['validation'])} val)")
     arrays = {k: encode_pairs(v, src_tok, tgt_tok, s_len, t_len) for k, v in splits.items()}
-    model = Seq2Seq(src_tok.vocab_size, tgt_tok.vocab_size, s_len, t_len, units=opts.units,
-                    embed_dim=opts.embed_dim, cell=opts.cell, bidirectional=opts.bidirectional,
-                    attention=opts.attention)
     tr, va = arrays["train"], arrays["validation"]
-    model((tr["source"][:2], tr["target_in"][:2]))
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
-    fit = compile_and_fit(model, loss, [], (tr["source"], tr["target_in"]), tr["target_out"],
-                          (va["source"], va["target_in"]), va["target_out"], opts.epochs,
-                          opts.batch_size, opts.learning_rate, opts.patience, opts.verbose,
-                          opts.time_budget_minutes and opts.time_budget_minutes * 60)
+    with distribution_scope():
+        model = Seq2Seq(src_tok.vocab_size, tgt_tok.vocab_size, s_len, t_len, units=opts.units,
+                        embed_dim=opts.embed_dim, cell=opts.cell, bidirectional=opts.bidirectional,
+                        attention=opts.attention)
+        model((tr["source"][:2], tr["target_in"][:2]))
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+        fit = compile_and_fit(model, loss, [], (tr["source"], tr["target_in"]), tr["target_out"],
+                              (va["source"], va["target_in"]), va["target_out"], opts.epochs,
+                              opts.batch_size, opts.learning_rate, opts.patience, opts.verbose,
+                              opts.time_budget_minutes and opts.time_budget_minutes * 60)
     metrics = {}
     for name in ("validation", "test"):
         if len(splits[name]):
