@@ -13,8 +13,9 @@ timed in interleaved blocks so a busy machine slows every competitor alike:
   and the raw decode step (token and state set, invoke, outputs read).
 
 With ``"texts_out"`` it also translates the test sources greedy and beam 4, with and without
-the shortlist (texts for BLEU in the parent), and beam 4 with the old full-sort selection of
-:mod:`edge_attn.runtime.beam` (identity with the partial selection).
+the shortlist (texts for BLEU in the parent), and beam 4 the old way (the general batch
+path of :mod:`edge_attn.runtime.beam` with a stable full sort per step): identity with the
+bound loop and its partial selection.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from edge_attn.runtime import beam as beam_mod  # noqa: E402
 from edge_attn.runtime import constants as C  # noqa: E402
 from edge_attn.runtime.backend import make_interpreter  # noqa: E402
 from edge_attn.runtime.model import encode_source  # noqa: E402
-from edge_attn.runtime.translator import Translator  # noqa: E402
+from edge_attn.runtime.translator import DEFAULT_LENGTH_PENALTY, Translator  # noqa: E402
 
 LONG = 3
 BEAM = 4
@@ -97,11 +98,14 @@ def _texts(tr: Translator, sources: list[str]) -> dict[str, Any]:
         out[name] = [r.text for r in res]
         out[f"{name}_seconds"] = time.perf_counter() - t0
     new_ids = [r.ids for r in tr.translate(sources, beam=BEAM, shortlist=False, batch_size=1)]
+    # The old implementation: the general batch path with a stable full sort per step.
     partial = beam_mod.top_candidates
     beam_mod.top_candidates = lambda cand, k: np.argsort(-cand, axis=1, kind="stable")[:, :k]
     try:
-        old_ids = [r.ids for r in tr.translate(sources, beam=BEAM, shortlist=False,
-                                               batch_size=1)]
+        old_ids = [tr.decoder.decode([encode_source(tr.source_tokenizer, s, tr.source_len,
+                                                    tr.add_bos, tr.add_eos)[0]],
+                                     BEAM, None, DEFAULT_LENGTH_PENALTY, lean=False)[0].ids
+                   for s in sources]
     finally:
         beam_mod.top_candidates = partial
     out["beam_identical_to_full_sort"] = sum(a == b for a, b in zip(new_ids, old_ids))

@@ -161,7 +161,7 @@ def beam_search(step: StepFn, state: State, n: int, width: int, max_len: int, bo
                     if np.isfinite(scores[s, b]):
                         final[s].append(_hyp(hist_ids[s * k + b], scores[s, b], t + 1,
                                              hist_att[s * k + b], False, alpha))
-            done[s] = last or _sentence_done(final[s], scores[s], t + 1, max_len, k, alpha)
+            done[s] = last or sentence_done(final[s], scores[s], t + 1, max_len, k, alpha)
             if done[s]:
                 scores[s] = -np.inf
         if done.all():
@@ -251,8 +251,18 @@ def _hyp(ids: np.ndarray, score: float, steps: int, att: np.ndarray, finished: b
                       np.asarray(att, np.float32), finished)
 
 
-def _sentence_done(final: list[Hypothesis], alive: np.ndarray, steps: int, max_len: int, k: int,
-                   alpha: float) -> bool:
+def sentence_done(final: list[Hypothesis], alive: np.ndarray, steps: int, max_len: int, k: int,
+                  alpha: float) -> bool:
+    """Whether a sentence's search can stop after ``steps`` steps.
+
+    Args:
+        final: Its finished hypotheses so far.
+        alive: f[K] scores of its live beams (``-inf`` = empty row).
+        steps: Steps done.
+        max_len: Maximum steps.
+        k: Beam width.
+        alpha: Length penalty.
+    """
     if not final:
         return False
     best = max(h.normalized_score for h in final)

@@ -11,9 +11,9 @@ calibration and validation, the benchmarks:
   ``(tokens int32[B], state) -> (log_probs f32[B,V], state, attention f32[B,S])``, carrying the
   decoder states, the decode-time attention mode, ``min_len``, optional extra static inputs
   (``static_feeds``) and an optional map of ``log_probs`` columns to vocabulary ids;
-* :meth:`Decoder.decode` is the one entry point: the lean batch-1 loop of
-  :mod:`.fast_greedy` for one soft greedy sentence, :func:`~.beam.greedy_search` for a
-  batch, :func:`~.beam.beam_search` for beams.
+* :meth:`Decoder.decode` is the one entry point: the bound loops of :mod:`.fast_greedy` and
+  :mod:`.fast_beam` for one sentence with soft attention, :func:`~.beam.greedy_search` and
+  :func:`~.beam.beam_search` for batches and the other attention modes.
 
 Shapes: B batch (sentences × beams), S source length, H units, K key width, V vocabulary.
 """
@@ -30,6 +30,7 @@ from .beam import Hypothesis, State, beam_search, greedy_search, iter_greedy
 from .config import Seq2SeqConfig
 from .contract import require_signature
 from .errors import ArtifactError, InputError
+from .fast_beam import beam_bound
 from .fast_greedy import greedy_bound, suppress_eos
 from .session import Session
 from .shortlist import Shortlist
@@ -206,7 +207,8 @@ class Decoder:
 
     @property
     def lean(self) -> bool:
-        """Whether one soft greedy sentence takes the bound loop of :mod:`.fast_greedy`."""
+        """Whether one soft-attention sentence takes the bound loops of :mod:`.fast_greedy`
+        and :mod:`.fast_beam`."""
         return self._handoff is not None
 
     def source_batch(self, batch_ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -250,7 +252,7 @@ class Decoder:
                max_len: int | None = None, alpha: float = 0.0, mode: str = "soft",
                min_len: int = 0, static_feeds: Mapping[str, Any] | None = None,
                columns: np.ndarray | None = None,
-               shortlist: Shortlist | None = None) -> list[Hypothesis]:
+               shortlist: Shortlist | None = None, lean: bool = True) -> list[Hypothesis]:
         """Decode every sentence: greedy (``beam == 1``) or beam search.
 
         Args:
@@ -264,6 +266,8 @@ class Decoder:
             columns: Vocabulary id of each ``log_probs`` column (see :class:`Stepper`).
             shortlist: Score only each sentence's shortlist candidates
                 (``decode_step_shortlist``; see :mod:`.shortlist_decode`).
+            lean: Take the bound one-sentence loops where they apply (``False``: always the
+                general batch path, which gives the same hypotheses; for comparisons).
 
         Returns:
             One hypothesis per sentence; ids are vocabulary ids, attention f32[T, len(ids)].
@@ -271,13 +275,14 @@ class Decoder:
         max_len = self.max_target_len if max_len is None else max_len
         if shortlist is not None:
             hyps = self._decode_shortlist(batch_ids, shortlist, beam, max_len, alpha, mode,
-                                          min_len)
+                                          min_len, lean)
             for hyp, ids in zip(hyps, batch_ids):
                 hyp.attention = hyp.attention[:, : len(ids)]
             return hyps
-        if (beam == 1 and mode == "soft" and len(batch_ids) == 1 and self.lean
-                and columns is None):
-            hyps = [self._greedy_one(batch_ids[0], max_len, alpha, min_len, static_feeds)]
+        if lean and mode == "soft" and len(batch_ids) == 1 and self.lean and columns is None:
+            tokens, mask = self.source_batch(batch_ids)
+            rest = {C.DEC_MASK: mask, **(static_feeds or {})}
+            hyps = [self._bound(self._handoff, tokens, rest, beam, max_len, alpha, min_len)]
         else:
             step, state = self.stepper(batch_ids, mode, beam, min_len, static_feeds, columns)
             bos, eos = self.bos, self.eos
@@ -294,17 +299,28 @@ class Decoder:
             hyp.attention = hyp.attention[:, : len(ids)]
         return hyps
 
-    def _greedy_one(self, ids: Sequence[int], max_len: int, alpha: float, min_len: int,
-                    static_feeds: Mapping[str, Any] | None) -> Hypothesis:
-        """One sentence, greedy, soft attention: encode and the lean loop of
-        :mod:`.fast_greedy` in one :class:`~edge_attn.runtime.session.Handoff` block."""
-        tokens, mask = self.source_batch([ids])
-        rest = {C.DEC_MASK: mask, C.DEC_TOKEN: np.array([self.bos], np.int32),
-                **(static_feeds or {})}
-        with self._handoff(encode_feeds(tokens, mask), rest) as step:
+    def _bound(self, handoff: Any, tokens: np.ndarray, rest: Mapping[str, np.ndarray],
+               beam: int, max_len: int, alpha: float, min_len: int,
+               columns: np.ndarray | None = None, valid: int = 0) -> Hypothesis:
+        """One sentence, soft attention: encode and the bound loop of :mod:`.fast_greedy`
+        (``beam == 1``) or :mod:`.fast_beam` in one
+        :class:`~edge_attn.runtime.session.Handoff` block.
+
+        Args:
+            handoff: The encode → step handoff.
+            tokens: int32[1, S] padded source.
+            rest: The step's other per-sentence inputs, one row each (mask, candidates...).
+        """
+        feeds = {k: np.repeat(v, beam, axis=0) for k, v in rest.items()}
+        feeds[C.DEC_TOKEN] = np.full(beam, self.bos, np.int32)
+        mask = source_mask(tokens, self.pad)
+        with handoff(encode_feeds(tokens, mask), feeds, repeat=beam) as step:
             try:
-                return greedy_bound(step, self.source_len, max_len, self.bos, self.eos, alpha,
-                                    min_len)
+                if beam == 1:
+                    return greedy_bound(step, self.source_len, max_len, self.bos, self.eos,
+                                        alpha, min_len, columns, valid)
+                return beam_bound(step, beam, self.source_len, max_len, self.bos, self.eos,
+                                  alpha, min_len, columns, valid)
             except RuntimeError as exc:  # a kernel check, e.g. an id outside the table
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "failed"
                 raise InputError(f"decode_step rejected its inputs: {detail}") from None
@@ -320,18 +336,16 @@ class Decoder:
 
     def _decode_shortlist(self, batch_ids: Sequence[Sequence[int]], shortlist: Shortlist,
                           beam: int, max_len: int, alpha: float, mode: str,
-                          min_len: int) -> list[Hypothesis]:
+                          min_len: int, lean: bool = True) -> list[Hypothesis]:
         if not self.has_shortlist_step:
             raise InputError("this model has no decode_step_shortlist signature; export it "
                              "with --shortlist-data, or decode without the shortlist")
         cols, valid = self.candidates(batch_ids, shortlist)
-        if beam == 1 and mode == "soft" and len(batch_ids) == 1 and self._handoff_sl:
+        if lean and mode == "soft" and len(batch_ids) == 1 and self._handoff_sl:
             tokens, mask = self.source_batch(batch_ids)
-            rest = {C.DEC_MASK: mask, C.DEC_TOKEN: np.array([self.bos], np.int32),
-                    C.DEC_CANDIDATES: cols}
-            with self._handoff_sl(encode_feeds(tokens, mask), rest) as step:
-                return [greedy_bound(step, self.source_len, max_len, self.bos, self.eos,
-                                     alpha, min_len, cols[0], int(valid[0]))]
+            rest = {C.DEC_MASK: mask, C.DEC_CANDIDATES: cols}
+            return [self._bound(self._handoff_sl, tokens, rest, beam, max_len, alpha, min_len,
+                                cols[0], int(valid[0]))]
         inner, state = self.stepper(batch_ids, mode, beam, min_len,
                                     {C.DEC_CANDIDATES: cols}, None, C.DECODE_STEP_SHORTLIST)
         step = ShortlistStep(inner, np.repeat(cols, beam, axis=0), np.repeat(valid, beam),

@@ -263,13 +263,16 @@ class Handoff:
 
     @contextmanager
     def __call__(self, first_inputs: Mapping[str, np.ndarray],
-                 then_inputs: Mapping[str, np.ndarray]) -> Iterator[BoundSignature]:
+                 then_inputs: Mapping[str, np.ndarray],
+                 repeat: int = 1) -> Iterator[BoundSignature]:
         """Run ``first`` on ``first_inputs`` and hold ``then`` for a loop.
 
         Args:
             first_inputs: Every input of ``first``.
             then_inputs: Every input of ``then`` that is not carried (initial values of the
-                changing ones included).
+                changing ones included), already with the loop's batch size.
+            repeat: Rows of ``then`` per row of ``first`` (the beams of one sentence): each
+                carried row is repeated this many times.
 
         Yields:
             The bound ``then`` signature (do not call :meth:`Session.run` inside the block).
@@ -288,6 +291,8 @@ class Handoff:
                 w.SetTensor(index, arr, first.subgraph)
             w.Invoke(first.subgraph)
             arrays = [(k, i, w.GetTensor(o, first.subgraph)) for k, o, i in self.carry]
+            if repeat > 1:
+                arrays = [(k, i, np.repeat(a, repeat, axis=0)) for k, i, a in arrays]
             arrays += given
             _allocate(w, then, arrays)
             for _, index, arr in arrays:
