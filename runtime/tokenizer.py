@@ -16,6 +16,7 @@ space before ``!`` is not restored) and ``["2021", "-", "03", "-", "03"]`` to ``
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -55,8 +56,21 @@ def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "PS"
 
 
+# ASCII's punctuation and symbol characters (Unicode categories P* and S*) are exactly
+# string.punctuation: these four ranges.
+_ASCII_PUNCT = r"!-/:-@\[-`{-~"
+_ASCII_WORDS = re.compile(f"[{_ASCII_PUNCT}]|[^ {_ASCII_PUNCT}]+")
+
+
 def split_words(text: str) -> list[str]:
     """Split normalised text on spaces; every punctuation/symbol char is its own token."""
+    if text.isascii():  # one regex pass instead of a category lookup per character
+        return _ASCII_WORDS.findall(text)
+    return split_words_unicode(text)
+
+
+def split_words_unicode(text: str) -> list[str]:
+    """:func:`split_words` for any text, one character at a time."""
     out: list[str] = []
     for chunk in text.split(" "):
         word = []

@@ -311,3 +311,22 @@ def test_sentencepiece_encode_split_is_encode_plus_split():
         ids, pieces = sp.encode_split(text, add_bos=True, add_eos=True)
         assert ids == sp.encode(text, add_bos=True, add_eos=True)
         assert pieces == sp.split(text)
+
+
+def test_ascii_fast_split_equals_the_per_character_split():
+    """The one-regex ASCII path of split_words against the per-character category rule, on
+    random printable text (spaces, tabs, every punctuation and symbol character)."""
+    import random
+    import string
+    import unicodedata
+
+    from edge_attn.runtime.tokenizer import split_words, split_words_unicode
+
+    assert set(string.punctuation) == {chr(c) for c in range(128)
+                                       if unicodedata.category(chr(c))[0] in "PS"}
+    rng = random.Random(0)
+    for _ in range(5000):
+        text = "".join(rng.choice(string.printable + "   ") for _ in range(rng.randint(0, 40)))
+        assert split_words(text) == split_words_unicode(text), text
+    assert split_words("Who's there? 3.5$") == ["Who", "'", "s", "there", "?", "3", ".", "5",
+                                                "$"]
