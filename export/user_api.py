@@ -140,9 +140,10 @@ def read_tabular(path: str) -> list[list[Any]]:
 def export_classifier(out: str | Path, *, model: Any, kind: str, examples: Any,
                       labels: Sequence[str] | None = None, attention: str | None = None,
                       vocab: Any = None, feature_names: Sequence[str] | None = None,
-                      quantize: str = "float32", calibration_samples: int = 200,
-                      force: bool = False, validate: bool = True,
-                      progress: Progress | None = None) -> dict[str, Any]:
+                      padding: str = "post", quantize: str = "float32",
+                      calibration_samples: int = 200, force: bool = False,
+                      validate: bool = True, progress: Progress | None = None
+                      ) -> dict[str, Any]:
     """Export a user classifier with a named attention layer (see :mod:`.user_classifier`).
 
     Args:
@@ -154,6 +155,7 @@ def export_classifier(out: str | Path, *, model: Any, kind: str, examples: Any,
         attention: The attention layer's name (default: the one candidate).
         vocab: The text tokenizer (text classifiers).
         feature_names: Column names (tabular).
+        padding: ``post`` / ``pre``: the side a text classifier was trained with.
         quantize, calibration_samples, force, validate, progress: As :func:`export_seq2seq`.
     """
     from edge_attn.data.tsv import read_labeled
@@ -161,13 +163,13 @@ def export_classifier(out: str | Path, *, model: Any, kind: str, examples: Any,
     from .spec_user import classifier_spec
     from .user_classifier import tap_classifier
 
-    clf = tap_classifier(model, kind, attention)
+    clf = tap_classifier(model, kind, attention, padding)
     if kind == C.TEXT_CLASSIFIER and vocab is None:
         raise InputError("a text classifier needs its vocabulary (--vocab FILE)")
     labels = list(labels) if labels else [str(i) for i in range(clf.num_classes)]
     reader = read_labeled if kind == C.TEXT_CLASSIFIER else read_tabular
     describe = {"source": "user functional Keras model", "name": model.name,
-                "attention_layer": clf.layer.name, "head": clf.head}
+                "attention_layer": clf.layer.name, "head": clf.head, "padding": padding}
     spec = classifier_spec(clf, labels, _examples(examples, reader), vocab, feature_names,
                            describe)
     return _run(spec, out, quantize, calibration_samples, force, validate, progress)
@@ -269,6 +271,6 @@ def export_keras_file(path: str | Path, out: str | Path, *, kind: str,
     tok = read_vocab_file(vocab, named, std, split, optional=("bos", "eos")) if vocab else None
     return export_classifier(out, model=model, kind=kind, examples=calibration_data,
                              labels=_labels_arg(labels), attention=attention_layer, vocab=tok,
-                             **common)
+                             padding=padding, **common)
 
 

@@ -99,16 +99,27 @@ class UserClassifier:
         model: Functional ``keras.Model`` with one input and one output.
         kind: ``text-classifier`` (int ids [B, S]) or ``tabular-classifier`` (floats [B, F]).
         attention: Name of the attention layer (default: the one candidate, see module doc).
+        padding: Text classifiers: the side the model was trained with padded (``post``, or
+            ``pre`` — Keras ``pad_sequences``' default). The runtime always right-pads; with
+            ``pre`` each row's padding is moved to the front before the model's layers and
+            the attention weights are moved back, so they stay aligned with the tokens.
 
     Raises:
         InputError: Not a one-input functional model, no/ambiguous attention layer, a text
-            attention layer without ``attention_weights``, an unknown head.
+            attention layer without ``attention_weights``, an unknown head, a bad padding.
     """
 
-    def __init__(self, model: Any, kind: str, attention: str | None = None) -> None:
+    def __init__(self, model: Any, kind: str, attention: str | None = None,
+                 padding: str = "post") -> None:
         if kind not in (C.TEXT_CLASSIFIER, C.TABULAR_CLASSIFIER):
             raise InputError(f"kind must be {C.TEXT_CLASSIFIER} or {C.TABULAR_CLASSIFIER}, "
                              f"got {kind!r}")
+        if padding not in ("post", "pre"):
+            raise InputError(f"padding must be 'post' or 'pre', got {padding!r}")
+        if padding == "pre" and kind != C.TEXT_CLASSIFIER:
+            raise InputError("--padding pre applies to token inputs (seq2seq and text "
+                             "classifiers), not to a tabular classifier")
+        self.padding = padding
         if not hasattr(model, "_nodes_by_depth") or len(model.inputs) != 1 \
                 or len(model.outputs) != 1:
             raise InputError(f"{type(model).__name__} {getattr(model, 'name', '')!r} is not a "
@@ -134,6 +145,12 @@ class UserClassifier:
         """Class probabilities [B, C] and attention [B, S] or [B, F]."""
         from keras import ops, tree
 
+        from .user_endpoints import pad_shift, roll_rows
+
+        shift = None
+        if self.padding == "pre":  # right-padded ids → the left padding the model knows
+            shift = pad_shift(ops.cast(ops.not_equal(inputs, 0), "float32"))
+            inputs = roll_rows(inputs, shift)
         env = {id(self.model.inputs[0]): inputs}
         weights = None
         for node in self.nodes:
@@ -157,6 +174,8 @@ class UserClassifier:
             probs = ops.softmax(probs, axis=-1)
         if weights is None:
             raise ExportError(f"attention layer {self.layer.name} is not on the model's path")
+        if shift is not None:  # weights back to the runtime's order: real tokens first
+            weights = roll_rows(weights, -shift)
         return probs, weights
 
     def _pool(self, node: Any, env: dict, calls: LayerCalls) -> tuple[Any, Any]:
@@ -212,9 +231,10 @@ def _taps(layer: Any) -> bool:
     return any(callable(getattr(layer, m, None)) for m in (WEIGHTS_METHOD, SCORES_METHOD))
 
 
-def tap_classifier(model: Any, kind: str, attention: str | None = None) -> UserClassifier:
+def tap_classifier(model: Any, kind: str, attention: str | None = None,
+                   padding: str = "post") -> UserClassifier:
     """The user's classifier with its attention exposed (see :class:`UserClassifier`)."""
-    return UserClassifier(model, kind, attention)
+    return UserClassifier(model, kind, attention, padding)
 
 
 def classifier_endpoints(clf: UserClassifier, calls: LayerCalls) -> dict[str, tuple]:

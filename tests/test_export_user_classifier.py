@@ -142,3 +142,35 @@ def test_text_pooling_scores_keep_int8(text) -> None:
                          (q[C.CLS_ATTENTION].argmax(-1) == att.argmax(-1)).mean())
     print("text int8 (label, attention-argmax) agreement:", figures)
     assert figures["scores"][1] > figures["own -1e9"][1] + 0.3
+
+
+def test_pre_padding_unmasked_text_classifier() -> None:
+    """An unmasked text classifier trained on left-padded ids (pad_sequences' default): the
+    runtime right-pads, ``padding="pre"`` moves the padding inside the graph — probabilities
+    equal the model's on left-padded ids; ``post`` would silently change them."""
+    texts, ids, y, tok, names = um.date_lang_data()
+    model = um.text_classifier(tok.vocab_size, len(names), 24, scores=True, mask_zero=False)
+    um.train_classifier(model, um.left_pad(ids[:1200]), y[:1200], epochs=2)
+    right = ids[1200:1400]
+    ref = np.asarray(model(um.left_pad(right)))
+    clf = tap_classifier(model, C.TEXT_CLASSIFIER, padding="pre")
+    probs, att = (np.asarray(t) for t in clf.classify(right))
+    assert np.abs(probs - ref).max() < 1e-6
+    post, _ = tap_classifier(model, C.TEXT_CLASSIFIER).classify(right)
+    assert np.abs(np.asarray(post) - ref).max() > 1e-3  # the wrong side changes outputs
+    # attention back in the runtime's order: row i's weight on its j-th real token
+    pooled = model.get_layer("pool")
+    left_x = model.get_layer(index=2)(model.get_layer(index=1)(um.left_pad(right)))
+    left_att = np.asarray(pooled.attention_weights(left_x))
+    for a, l_row, r_row in zip(att, left_att, right):
+        n = int((r_row != 0).sum())
+        np.testing.assert_allclose(a[:n], l_row[len(l_row) - n:], atol=1e-6)
+    f32 = Session(_convert(model, clf, right, "float32"), 1).run(C.CLASSIFY,
+                                                                {C.CLS_INPUTS: right})
+    assert np.abs(f32[C.CLS_PROBS] - ref).max() < 1e-5
+    np.testing.assert_allclose(f32[C.CLS_ATTENTION], att, atol=1e-5)
+
+
+def test_pre_padding_is_refused_for_tabular(tabular) -> None:
+    with pytest.raises(InputError, match="padding pre applies to token inputs"):
+        tap_classifier(tabular[0], C.TABULAR_CLASSIFIER, padding="pre")

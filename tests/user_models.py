@@ -36,6 +36,16 @@ def _pad(rows: list[list[int]], length: int) -> np.ndarray:
     return out
 
 
+def left_pad(ids: np.ndarray) -> np.ndarray:
+    """Right-padded ids [N, L] moved to the right end of each row (``pad_sequences``'
+    default ``padding="pre"``)."""
+    out = np.zeros_like(ids)
+    for i, row in enumerate(ids):
+        real = row[row != 0]
+        out[i, len(row) - len(real):] = real
+    return out
+
+
 def dates_data(n: int = 1200, seed: int = 0) -> Seq2SeqData:
     """Date pairs that fit S/T, char-level tokenizers."""
     pairs = [(a, b) for a, b in TASKS["dates"].generate(n, seed) if len(a) <= S]
@@ -173,17 +183,18 @@ POOLING: tuple = ()
 
 
 def text_classifier(vocab: int, classes: int, length: int, units: int = 16,
-                    scores: bool = False) -> Any:
+                    scores: bool = False, mask_zero: bool = True) -> Any:
     """Embedding(mask_zero) → Bidirectional(GRU) → pooling layer "pool" → Dense.
 
     ``scores``: the pooling layer also has ``attention_scores`` (export masks them itself).
+    ``mask_zero=False``: an unmasked model (``pad_sequences`` users often train these).
     """
     import keras
 
     global POOLING
     POOLING = POOLING or _pooling_class()
     ids = keras.Input((length,), dtype="int32", name="ids")
-    x = keras.layers.Embedding(vocab, 16, mask_zero=True)(ids)
+    x = keras.layers.Embedding(vocab, 16, mask_zero=mask_zero)(ids)
     x = keras.layers.Bidirectional(keras.layers.GRU(units // 2, return_sequences=True))(x)
     pooled = POOLING[int(scores)](units, name="pool")(x)
     return keras.Model(ids, keras.layers.Dense(classes, activation="softmax")(pooled))

@@ -39,8 +39,8 @@ _OPTIONS = (
                  default="whitespace", show_default=True,
                  help="MODEL.keras: token split, as the TextVectorization used."),
     click.option("--padding", type=click.Choice(("post", "pre")), default="post",
-                 show_default=True, help="MODEL.keras seq2seq: the padding side it was "
-                 "trained with (pad_sequences defaults to pre)."),
+                 show_default=True, help="MODEL.keras seq2seq or text classifier: the padding "
+                 "side it was trained with (pad_sequences defaults to pre)."),
     click.option("--source-len", type=int, help="MODEL.keras: padded source length (default: "
                  "the model's input length)."),
     click.option("--max-target-len", type=int, help="MODEL.keras seq2seq: output limit."),
