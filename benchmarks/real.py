@@ -45,6 +45,17 @@ from common import (  # noqa: E402
 )
 
 SMALL = dict(kind="seq2seq", epochs=12, patience=2)  # the train defaults otherwise
+# Variants of the real model beyond the plain modes: name → (mode, export options, shortlist).
+VARIANTS: dict[str, tuple[str, dict[str, Any], bool]] = {
+    "int8-unrolled": ("int8", {"encoder_loop": "unrolled"}, True),
+    "int8-keep-attention": ("int8", {"keep_float": "attention"}, True),
+    "int8-unrolled-keep-attention": ("int8", {"encoder_loop": "unrolled",
+                                              "keep_float": "attention"}, True),
+    "int8-sl128": ("int8", {"shortlist_size": [128, 16]}, True),
+    "int8-weights": ("int8-weights", {}, False),
+    "int4-weights": ("int4-weights", {}, False),
+}
+QUICK_VARIANTS = ("int8-unrolled",)
 SMALL_PAIRS = 20_000
 STEPS = 15  # forced sentence length of the speed figures
 
@@ -92,7 +103,7 @@ def quality(ckpt: Path, artifacts: dict[str, str], limit: int) -> dict[str, Any]
         res = {"greedy": score([t.text for t in tr.translate(sources, shortlist=False)])}
         if tr.has_shortlist:
             res["greedy_shortlist"] = score([t.text for t in tr.translate(sources)])
-        if mode in ("float32", "int8"):
+        if mode in ("float32", "int8", "int8-unrolled"):
             res["beam4"] = score([t.text for t in tr.translate(sources, beam=4,
                                                                 shortlist=False)])
             if tr.has_shortlist:
@@ -149,12 +160,14 @@ def run(out: Path, quick: bool) -> dict[str, Any]:
     train_tsv = train_split_tsv(out, tsv)
     modes = ("float32", "int8") if quick else MODES
     res["exports"] = export_modes(big_ckpt, out, "eng_fra_real", modes, train_tsv)
-    res["exports"]["int8-unrolled"] = trained.export_cached(
-        big_ckpt, out / "eng_fra_real-int8-unrolled.eatt", "int8", True,
-        shortlist_data=str(train_tsv), encoder_loop="unrolled")
+    for name, (mode, options, listed) in VARIANTS.items():
+        if quick and name not in QUICK_VARIANTS:
+            continue
+        res["exports"][name] = trained.export_cached(
+            big_ckpt, out / f"eng_fra_real-{name}.eatt", mode, True,
+            shortlist_data=str(train_tsv) if listed else None, **options)
     arts = {m: e["artifact"] for m, e in res["exports"].items() if "artifact" in e}
-    res["quality"] = quality(big_ckpt, {m: p for m, p in arts.items() if m in MODES},
-                             100 if quick else 500)
+    res["quality"] = quality(big_ckpt, arts, 100 if quick else 500)
     small_tsv = trained.short_pairs_tsv(out, SMALL_PAIRS)
     res["small_train"] = trained.train_cached(out, "eng_fra_small", dict(SMALL,
                                                                          data=str(small_tsv)))
@@ -165,7 +178,8 @@ def run(out: Path, quick: bool) -> dict[str, Any]:
     text = res["quality"]["examples"][0]["source"]
     runs = 20 if quick else 60
     sources = [e["source"] for e in res["quality"]["examples"]]
-    targets = {f"real-{m}": arts[m] for m in ("float32", "int8", "int8-unrolled") if m in arts}
+    targets = {f"real-{m}": arts[m] for m in ("float32", "dynamic", "int8", "int8-unrolled",
+                                              "int8-sl128", "int4-weights") if m in arts}
     targets.update({f"small-{m}": e["artifact"] for m, e in small.items() if "artifact" in e})
     res["speed"] = {name: {b: speed(path, text, b, runs, sources if b == "ai-edge-litert"
                                     and name == "real-int8" else None)
