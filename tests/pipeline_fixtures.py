@@ -39,6 +39,12 @@ SHORTLIST_SIZE = (8, 6)
 # int8 with the attention and the output projection kept in float (mixed precision), with
 # the shortlist too: the runtime-only environment checks that it runs on tflite-runtime.
 MIXED_ARTIFACT = ("dates", "int8-mixed", ("attention", "output"))
+# Users' own Keras models (issue 12), exported through the user API in these modes: a
+# functional seq2seq (bidirectional GRU, AdditiveAttention) and a text classifier with an
+# attention-pooling layer, both from tests/user_models.py. The runtime-only environment
+# runs them on tflite-runtime against the Keras outputs stored in expected.json.
+USER_ARTIFACTS = [("user-seq2seq", "float32"), ("user-seq2seq", "int8"),
+                  ("user-text", "float32"), ("user-text", "int8")]
 
 
 def source_key() -> str:
@@ -47,7 +53,8 @@ def source_key() -> str:
     for folder in ("edge_attn", "export", "runtime"):
         for f in sorted((ROOT / folder).rglob("*.py")):
             h.update(f.relative_to(ROOT).as_posix().encode() + f.read_bytes())
-    h.update((ROOT / "tests" / "pipeline_fixtures.py").read_bytes())
+    for name in ("pipeline_fixtures.py", "user_models.py"):
+        h.update((ROOT / "tests" / name).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -86,6 +93,69 @@ def _expected(ckpts: dict[str, Path]) -> dict:
     return out
 
 
+def _user_models():
+    """tests/user_models.py as the module ``user_models`` (the name the tests load it by)."""
+    import importlib.util
+
+    if "user_models" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("user_models", ROOT / "tests" /
+                                                      "user_models.py")
+        sys.modules["user_models"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules["user_models"])
+    return sys.modules["user_models"]
+
+
+def _user_artifacts(tmp: Path) -> dict:
+    """Train the two user models briefly, export :data:`USER_ARTIFACTS`, return the Keras
+    references: greedy ids of the teacher-forced model fed its own outputs, and class
+    probabilities (plus the int8 artifacts' ai-edge-litert outputs, for the other backend)."""
+    import warnings
+
+    import numpy as np
+
+    from edge_attn.data.tasks import TASKS
+    from edge_attn.export import export_classifier, export_seq2seq
+    from edge_attn.export.user_endpoints import teacher_forced_greedy
+    from edge_attn.runtime import load_model
+
+    um = _user_models()
+    data = um.dates_data(1500)
+    pairs = [(a, b) for a, b in TASKS["dates"].generate(1500, 0) if len(a) <= um.S]
+    model = um.train_seq2seq(um.functional_seq2seq(
+        data.src_tok.vocab_size, data.tgt_tok.vocab_size, "gru", True, "additive"), data,
+        epochs=6)
+    texts = [a for a, _ in pairs[-40:]]  # all fit the source length S
+    source = um._pad([data.src_tok.encode(t, add_eos=False) for t in texts], um.S)
+    out: dict = {"user_seq2seq_greedy": dict(zip(texts, teacher_forced_greedy(
+        model, source, data.tgt_tok.BOS_ID, data.tgt_tok.EOS_ID, um.T)))}
+    c_texts, ids, y, tok, names = um.date_lang_data(1500)
+    clf = um.train_classifier(um.text_classifier(tok.vocab_size, len(names), 24, scores=True),
+                              ids[:1200], y[:1200], epochs=4)
+    fit = [i for i in range(1200, len(y)) if len(tok.encode(c_texts[i], add_eos=False)) <= 24]
+    rows = [[names[int(y[i])], c_texts[i]] for i in fit]
+    held = fit[-40:]
+    out["user_text_probs"] = dict(zip([c_texts[i] for i in held],
+                                      np.asarray(clf(ids[held])).tolist()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # briefly trained: int8 is exported unvalidated
+        for name, mode in USER_ARTIFACTS:
+            dest, gate = tmp / f"{name}-{mode}.eatt", mode == "float32"
+            if name == "user-seq2seq":
+                export_seq2seq(dest, model=model, source_vocab=data.src_tok,
+                               target_vocab=data.tgt_tok, examples=pairs[-300:],
+                               quantize=mode, validate=gate)
+            else:
+                export_classifier(dest, model=clf, kind="text-classifier",
+                                  examples=rows, labels=names, vocab=tok,
+                                  quantize=mode, validate=gate)
+    litert = "ai-edge-litert"
+    out["user_seq2seq_int8_litert"] = {t.source: t.ids for t in load_model(
+        tmp / "user-seq2seq-int8.eatt", backend=litert).translate(texts)}
+    out["user_text_int8_litert"] = {r.source: [r.probs[n] for n in names] for r in load_model(
+        tmp / "user-text-int8.eatt", backend=litert).predict([c_texts[i] for i in held])}
+    return out
+
+
 def build(out: Path) -> dict[str, Path]:
     """Train and export every fixture into ``out`` (atomically: a temp dir renamed)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -110,7 +180,8 @@ def build(out: Path) -> dict[str, Path]:
         name, label, keep = MIXED_ARTIFACT
         export(ckpts[name], tmp / f"{name}-{label}.eatt", "int8", keep_float=keep,
                shortlist_data=str(pairs), shortlist_size=SHORTLIST_SIZE)
-        (tmp / "expected.json").write_text(json.dumps(_expected(ckpts), ensure_ascii=False))
+        expected = {**_expected(ckpts), **_user_artifacts(tmp)}
+        (tmp / "expected.json").write_text(json.dumps(expected, ensure_ascii=False))
         (tmp / MANIFEST).write_text(json.dumps({"key": source_key()}))
         if out.exists():
             shutil.rmtree(out)
@@ -128,6 +199,7 @@ def paths(folder: Path) -> dict[str, Path]:
               for n, m in SHORTLIST_ARTIFACTS})
     p[f"{MIXED_ARTIFACT[0]}-{MIXED_ARTIFACT[1]}"] = (
         folder / f"{MIXED_ARTIFACT[0]}-{MIXED_ARTIFACT[1]}.eatt")
+    p.update({f"{n}-{m}": folder / f"{n}-{m}.eatt" for n, m in USER_ARTIFACTS})
     p["expected"] = folder / "expected.json"
     return p
 

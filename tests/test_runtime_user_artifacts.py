@@ -1,0 +1,80 @@
+"""Artifacts of users' own Keras models (issue 12) on the runtime, in both environments.
+
+Built by tests/pipeline_fixtures.py through the user API (``export_seq2seq(model=...)``,
+``export_classifier``) from tests/user_models.py: a functional seq2seq (bidirectional GRU,
+AdditiveAttention) and a text classifier with an attention-pooling layer. Reference = the
+user's Keras model (greedy ids of the teacher-forced model fed its own outputs, class
+probabilities), stored in expected.json; the int8 artifacts are compared with their own
+outputs on ai-edge-litert (the runtime-only environment runs tflite-runtime).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from edge_attn.runtime import load_model
+
+
+@pytest.fixture(scope="module")
+def expected(pipeline) -> dict:
+    return json.loads(pipeline["expected"].read_text(encoding="utf-8"))
+
+
+def test_user_seq2seq_float32_equals_the_keras_model(pipeline, expected):
+    want = expected["user_seq2seq_greedy"]
+    tr = load_model(pipeline["user-seq2seq-float32"])
+    got = tr.translate(list(want))
+    assert [g.ids for g in got] == list(want.values())
+    for g in got:
+        assert g.attention.shape == (len(g.ids), len(g.source_tokens))
+        np.testing.assert_allclose(g.attention.sum(-1), 1.0, atol=1e-4)
+    beam = tr.translate(list(want)[:4], beam=3)
+    assert all(b.score >= g.score - 1e-4 for b, g in zip(beam, got))
+
+
+def test_user_seq2seq_int8_runs_on_this_backend(pipeline, expected):
+    want = expected["user_seq2seq_int8_litert"]
+    got = load_model(pipeline["user-seq2seq-int8"]).translate(list(want))
+    agree = np.mean([g.ids == w for g, w in zip(got, want.values())])
+    keras = np.mean([g.ids == w for g, w in zip(got, expected["user_seq2seq_greedy"].values())])
+    print(f"user seq2seq int8: {agree:.3f} sentences as on ai-edge-litert, {keras:.3f} as Keras")
+    assert agree >= 0.9
+
+
+def test_user_text_classifier_float32_equals_the_keras_model(pipeline, expected):
+    want = expected["user_text_probs"]
+    clf = load_model(pipeline["user-text-float32"])
+    got = clf.predict(list(want))
+    probs = np.array([[g.probs[n] for n in clf.labels] for g in got])
+    np.testing.assert_allclose(probs, np.array(list(want.values())), atol=1e-5)
+    for g in got:
+        assert len(g.attention) == len(g.tokens)
+        assert abs(float(np.sum(g.attention)) - 1.0) < 1e-4
+
+
+def test_user_text_classifier_int8_runs_on_this_backend(pipeline, expected):
+    want = expected["user_text_int8_litert"]
+    clf = load_model(pipeline["user-text-int8"])
+    probs = np.array([[g.probs[n] for n in clf.labels] for g in clf.predict(list(want))])
+    ref = np.array(list(want.values()))
+    assert np.mean(probs.argmax(-1) == ref.argmax(-1)) >= 0.95
+    assert np.abs(probs - ref).max() < 0.1
+
+
+@pytest.mark.parametrize("name", ["user-seq2seq-int8", "user-text-int8"])
+def test_inspect_and_profile_read_user_artifacts(pipeline, cli_main, name):
+    from click.testing import CliRunner
+
+    path = str(pipeline[name])
+    shown = CliRunner().invoke(cli_main, ["inspect", path, "--json"])
+    assert shown.exit_code == 0, shown.output
+    info = json.loads(shown.output)
+    assert info["quantization"] == "int8" and info["config"]["model"]["source"].startswith(
+        "user")
+    prof = CliRunner().invoke(cli_main, ["profile", path, "--runs", "4", "--warmup", "1",
+                                         "--json"])
+    assert prof.exit_code == 0, prof.output
+    assert json.loads(prof.output)["models"]
