@@ -8,7 +8,8 @@ RUNS    := build/demo
 FIXTURES := build/fixtures
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: demo test test-main test-runtime lint bench bench-quick bench-real demo-model arm64-check clean
+.PHONY: demo test test-main test-runtime lint bench bench-quick bench-real bench-user demo-model \
+	arm64-check clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -56,6 +57,11 @@ bench-quick: $(VENV)/.installed $(VENV_RT)/.installed
 # hour on 2 cores, cached in build/bench), then quality and speed per mode and backend.
 bench-real: $(VENV)/.installed $(VENV_RT)/.installed
 	$(BIN)/python benchmarks/real.py --out build/bench
+
+# Issue 12: the user's own Keras models (four styles) trained on built-in tasks, every mode
+# exported with the validation gate, agreement with Keras per style and mode (~7 min).
+bench-user: $(VENV)/.installed
+	$(BIN)/python benchmarks/user_models.py --out build/bench
 
 arm64-check: $(VENV)/.installed
 	bash benchmarks/arm64/check.sh
