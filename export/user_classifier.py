@@ -26,6 +26,8 @@ import re
 import warnings
 from typing import Any
 
+import numpy as np
+
 from edge_attn.models.layer_calls import KERAS_CALLS, LayerCalls
 from edge_attn.runtime import constants as C
 from edge_attn.runtime.errors import ExportError, InputError
@@ -206,10 +208,16 @@ class UserClassifier:
         import keras
         from keras import ops
 
+        from .lowering import TFLiteCalls
+
         args, kwargs = node.arguments.fill_in(env)
         op = node.operation
         if isinstance(op, keras.layers.Embedding):
             return calls.embed(op, args[0])
+        if _is_zero_compare(op, args) and isinstance(calls, TFLiteCalls):
+            # An Embedding(mask_zero) mask, ids != 0, as a cast: no int32 compare in the
+            # graph (int16x8 calibration wants a range for every int32 compare input).
+            return ops.cast(args[0], "bool")
         if _is_recurrent(op):
             mask = self._mask_for(node, env, kwargs)
             if mask is None:
@@ -225,6 +233,12 @@ class UserClassifier:
             raise ExportError(f"layer {_describe(node)} failed when re-run: "
                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                               ) from None
+
+
+def _is_zero_compare(op: Any, args: Any) -> bool:
+    """Whether a graph node is Keras's ``not_equal(x, 0)`` (the mask of Embedding(mask_zero))."""
+    return (type(op).__name__ == "NotEqual" and len(args) == 2
+            and isinstance(args[1], (int, float, np.integer, np.floating)) and args[1] == 0)
 
 
 def _taps(layer: Any) -> bool:

@@ -43,9 +43,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return out
 
 
-def _weights(model: bytes, through: list | None = None) -> list[tuple[str, str]]:
-    """``(op, tensor type)`` of the constant weight operand of every FULLY_CONNECTED and
-    table GATHER, looking through a DEQUANTIZE in front of it (all subgraphs); the ops read
+def _weights(model: bytes, through: list | None = None) -> list[tuple[str, str, int]]:
+    """``(op, tensor type, rows)`` of the constant weight operand of every FULLY_CONNECTED
+    and table GATHER, looking through a DEQUANTIZE in front of it (all subgraphs); the ops read
     through a DEQUANTIZE are appended to ``through``."""
     from tensorflow.lite.python import schema_py_generated as schema
 
@@ -69,7 +69,7 @@ def _weights(model: bytes, through: list | None = None) -> list[tuple[str, str]]
                     through.append(name)
             data = m.buffers[g.tensors[t].buffer].data
             if data is not None and len(data) and len(g.tensors[t].shape) == 2:
-                found.append((name, types[g.tensors[t].type]))
+                found.append((name, types[g.tensors[t].type], int(g.tensors[t].shape[0])))
     return found
 
 
@@ -79,15 +79,22 @@ def test_weights_really_quantized(exported: dict, mode: str) -> None:
     assert art.quantization == mode
     through: list[str] = []
     weights = _weights(art.model_bytes, through)
-    assert {op for op, _ in weights} == {"FULLY_CONNECTED", "GATHER"}  # tables covered too
-    # int4: FULLY_CONNECTED reads int4 directly (fast XNNPACK kernel), tables dequantized
+    assert {op for op, _, _ in weights} == {"FULLY_CONNECTED", "GATHER"}  # tables covered
+    # int4: FULLY_CONNECTED reads int4/int8 directly (fast XNNPACK kernels), tables dequantized
     assert set(through) == ({"GATHER"} if mode == "int4-weights" else {"FULLY_CONNECTED",
                                                                         "GATHER"})
-    assert {t for _, t in weights} == {WEIGHT_ONLY[mode]}, weights
+    if mode == "int4-weights":  # int4: vocabulary-sized weights (tables, output); int8: rest
+        tables = {rows for op, _, rows in weights if op == "GATHER"}
+        want = [(op, "INT4" if rows in tables else "INT8", rows) for op, _, rows in weights]
+        assert weights == want and {t for _, t, _ in weights} == {"INT4", "INT8"}
+        assert any(op == "FULLY_CONNECTED" and t == "INT4" for op, t, _ in weights)  # output
+    else:
+        assert {t for _, t, _ in weights} == {"INT8"}, weights
     names = op_names(art.model_bytes)
     assert "DEQUANTIZE" in names and "EMBEDDING_LOOKUP" not in names
     float_weights = _weights(read_artifact(exported["float32"]).model_bytes)
-    assert len(weights) == len(float_weights) and {t for _, t in float_weights} == {"FLOAT32"}
+    assert len(weights) == len(float_weights)
+    assert {t for _, t, _ in float_weights} == {"FLOAT32"}
 
 
 @pytest.mark.parametrize("mode", WEIGHT_ONLY)
@@ -164,10 +171,15 @@ def test_large_model_weights_inline_and_close_to_float() -> None:
     ids = np.random.default_rng(1).integers(0, 2000, size=(3, 5)).astype(np.int32)
     want = table[ids].mean(axis=1) @ kernel
     interp = backend_mod.get_backend("ai-edge-litert").module.Interpreter
-    for mode, bits, tol in (("int8-weights", "INT8", 0.02), ("int4-weights", "INT4", 0.25)):
+    # int4: the 2,000-row table in int4, the dense layer (1,024 rows: not vocabulary-sized)
+    # in int8
+    for mode, bits, tol in (("int8-weights", {"INT8"}, 0.02),
+                            ("int4-weights", {"INT4", "INT8"}, 0.25)):
         q = weight_only(model, quant_config(mode))
-        assert len(q) < len(model) * (0.3 if bits == "INT8" else 0.2), (mode, len(q))
-        assert {t for _, t in _weights(q)} == {bits}
+        assert len(q) < len(model) * (0.3 if mode == "int8-weights" else 0.25), (mode, len(q))
+        assert {t for _, t, _ in _weights(q)} == bits
+        if mode == "int4-weights":
+            assert ("GATHER", "INT4", 2000) in _weights(q)
         it = interp(model_content=q)
         it.allocate_tensors()
         it.set_tensor(it.get_input_details()[0]["index"], ids)
