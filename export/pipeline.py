@@ -43,7 +43,7 @@ def export(checkpoint_dir: str | Path, out: str | Path, quantize: str = "float32
            progress: Callable[[str, int, int], None] | None = None,
            shortlist_data: str | None = None,
            encoder_loop: str = "while",
-           shortlist_size: tuple[int, int] = (256, 24),
+           shortlist_size: tuple[int, int] = (512, 24),
            keep_float: str | tuple[str, ...] = ()) -> dict[str, Any]:
     """Export a training checkpoint to one artifact file.
 

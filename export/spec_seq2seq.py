@@ -65,7 +65,7 @@ class Seq2SeqSpec(CheckpointSpec):
         self.shortlist: Shortlist | None = None
         self.shortlist_hit_rate: float | None = None
 
-    def use_shortlist(self, path: str, frequent: int = 256, per_source: int = 24) -> None:
+    def use_shortlist(self, path: str, frequent: int = 512, per_source: int = 24) -> None:
         """Learn a vocabulary shortlist from the training pairs in ``path`` (``src⇥tgt``):
         the ``frequent`` most frequent target ids plus ``per_source`` per source id (see
         :func:`~edge_attn.data.shortlist.learn_shortlist`); its hit rate is measured on the

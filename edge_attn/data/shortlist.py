@@ -17,7 +17,7 @@ from edge_attn.runtime.shortlist import Shortlist
 
 
 def learn_shortlist(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], source_vocab: int,
-                    target_vocab: int, frequent: int = 256,
+                    target_vocab: int, frequent: int = 512,
                     per_source: int = 24) -> Shortlist:
     """Count co-occurrences in ``pairs`` and keep the strongest associations.
 
