@@ -134,6 +134,22 @@ def test_cli_export_json_and_inspect(pipeline: dict, tmp_path: Path) -> None:
     assert "signature classify" in text and "validation (float32" in text
 
 
+def test_cli_shortlist_size(pipeline: dict, tmp_path: Path) -> None:
+    out = tmp_path / "sl.eatt"
+    pairs = pipeline["expected"].parent / "shortlist-pairs.tsv"
+    res = _run("export", str(pipeline["dates_ckpt"]), "-o", str(out), "--shortlist-data",
+               str(pairs), "--shortlist-size", "8,5", "--json")
+    assert res.exit_code == 0, res.output
+    info = json.loads(_run("inspect", str(out), "--json").output)
+    shortlist = info["config"]["seq2seq"]["shortlist"]
+    assert (shortlist["n_always"], shortlist["per_source"]) == (8, 5)
+    for bad in ("8", "8,0", "a,b", "8,5,1"):
+        res = _run("export", str(pipeline["dates_ckpt"]), "-o", str(tmp_path / "x.eatt"),
+                   "--shortlist-data", str(pairs), "--shortlist-size", bad)
+        assert res.exit_code == 2 and "--shortlist-size" in res.output, (bad, res.output)
+    assert not (tmp_path / "x.eatt").exists()
+
+
 def test_existing_output_kept_without_force(pipeline: dict, tmp_path: Path) -> None:
     out = tmp_path / "x.eatt"
     out.write_bytes(b"keep me")

@@ -27,6 +27,9 @@ from .report import print_validation
 @click.option("--shortlist-data", type=click.Path(dir_okay=False, exists=True),
               help="src⇥tgt training pairs: learn a vocabulary shortlist (seq2seq; the decode "
                    "step then scores only each sentence's candidates).")
+@click.option("--shortlist-size", default="512,24", show_default=True, metavar="F,K",
+              help="With --shortlist-data: F most frequent target tokens plus K per source "
+                   "token (smaller: a faster step, more translations changed).")
 @click.option("--encoder-loop", type=click.Choice(["while", "unrolled"]), default="while",
               show_default=True,
               help="Encoder recurrence as one WHILE loop (smaller) or unrolled (faster).")
@@ -38,8 +41,8 @@ from .report import print_validation
 @user_model_options
 def command(checkpoint_dir: str, out: str, quantize: str, calibration_data: str | None,
             calibration_samples: int, no_validate: bool, shortlist_data: str | None,
-            encoder_loop: str, keep_float: str, force: bool, as_json: bool,
-            **user: Any) -> None:
+            shortlist_size: str, encoder_loop: str, keep_float: str, force: bool,
+            as_json: bool, **user: Any) -> None:
     """Export CHECKPOINT_DIR (from `edge-attn train`) or your own MODEL.keras (with --kind,
     vocabularies and --calibration-data; see README "Bring your own Keras model") to an
     artifact file."""
@@ -47,7 +50,7 @@ def command(checkpoint_dir: str, out: str, quantize: str, calibration_data: str 
     quiet_tensorflow()
     user = user_model_args(checkpoint_dir, calibration_data, user)
     extra = {"shortlist_data": shortlist_data, "encoder_loop": encoder_loop,
-             "keep_float": keep_float}
+             "keep_float": keep_float, "shortlist_size": _pair(shortlist_size)}
     if user is not None and keep_float:
         raise click.UsageError("--keep-float applies to checkpoints of `edge-attn train`")
     if user is not None and (shortlist_data or encoder_loop != "while"):
@@ -65,6 +68,15 @@ def command(checkpoint_dir: str, out: str, quantize: str, calibration_data: str 
     click.echo(f"wrote {summary['artifact']} ({summary['kind']}, {summary['quantization']}, "
                f"{summary['file_bytes']:,} bytes, sha256 {summary['sha256'][:12]}…)")
     print_validation(summary["validation"])
+
+
+def _pair(text: str) -> tuple[int, int]:
+    """``F,K`` as two positive integers (a click usage error otherwise)."""
+    parts = text.split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise click.BadParameter(f"expected two positive integers F,K, got {text!r}",
+                                 param_hint="--shortlist-size")
+    return int(parts[0]), int(parts[1])
 
 
 def _run(checkpoint_dir: str, out: str, quantize: str, calibration_data: str | None,
