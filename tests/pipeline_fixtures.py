@@ -43,8 +43,8 @@ MIXED_ARTIFACT = ("dates", "int8-mixed", ("attention", "output"))
 # functional seq2seq (bidirectional GRU, AdditiveAttention) and a text classifier with an
 # attention-pooling layer, both from tests/user_models.py. The runtime-only environment
 # runs them on tflite-runtime against the Keras outputs stored in expected.json.
-USER_ARTIFACTS = [("user-seq2seq", "float32"), ("user-seq2seq", "int8"),
-                  ("user-text", "float32"), ("user-text", "int8")]
+USER_MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
+USER_ARTIFACTS = [(name, mode) for name in ("user-seq2seq", "user-text") for mode in USER_MODES]
 
 
 def source_key() -> str:
@@ -137,7 +137,7 @@ def _user_artifacts(tmp: Path) -> dict:
     out["user_text_probs"] = dict(zip([c_texts[i] for i in held],
                                       np.asarray(clf(ids[held])).tolist()))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # briefly trained: int8 is exported unvalidated
+        warnings.simplefilter("ignore")  # briefly trained: quantized modes unvalidated
         for name, mode in USER_ARTIFACTS:
             dest, gate = tmp / f"{name}-{mode}.eatt", mode == "float32"
             if name == "user-seq2seq":
@@ -149,10 +149,13 @@ def _user_artifacts(tmp: Path) -> dict:
                                   examples=rows, labels=names, vocab=tok,
                                   quantize=mode, validate=gate)
     litert = "ai-edge-litert"
-    out["user_seq2seq_int8_litert"] = {t.source: t.ids for t in load_model(
-        tmp / "user-seq2seq-int8.eatt", backend=litert).translate(texts)}
-    out["user_text_int8_litert"] = {r.source: [r.probs[n] for n in names] for r in load_model(
-        tmp / "user-text-int8.eatt", backend=litert).predict([c_texts[i] for i in held])}
+    for mode in USER_MODES[1:]:
+        out[f"user_seq2seq_{mode}_litert"] = {t.source: t.ids for t in load_model(
+            tmp / f"user-seq2seq-{mode}.eatt", backend=litert).translate(texts)}
+        out[f"user_text_{mode}_litert"] = {r.source: [r.probs[n] for n in names] for r in
+                                           load_model(tmp / f"user-text-{mode}.eatt",
+                                                      backend=litert).predict(
+                                               [c_texts[i] for i in held])}
     return out
 
 

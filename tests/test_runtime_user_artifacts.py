@@ -35,12 +35,17 @@ def test_user_seq2seq_float32_equals_the_keras_model(pipeline, expected):
     assert all(b.score >= g.score - 1e-4 for b, g in zip(beam, got))
 
 
-def test_user_seq2seq_int8_runs_on_this_backend(pipeline, expected):
-    want = expected["user_seq2seq_int8_litert"]
-    got = load_model(pipeline["user-seq2seq-int8"]).translate(list(want))
+QUANTIZED = ["float16", "dynamic", "int8", "int16x8"]
+
+
+@pytest.mark.parametrize("mode", QUANTIZED)
+def test_user_seq2seq_quantized_runs_on_this_backend(pipeline, expected, mode):
+    want = expected[f"user_seq2seq_{mode}_litert"]
+    got = load_model(pipeline[f"user-seq2seq-{mode}"]).translate(list(want))
     agree = np.mean([g.ids == w for g, w in zip(got, want.values())])
     keras = np.mean([g.ids == w for g, w in zip(got, expected["user_seq2seq_greedy"].values())])
-    print(f"user seq2seq int8: {agree:.3f} sentences as on ai-edge-litert, {keras:.3f} as Keras")
+    print(f"user seq2seq {mode}: {agree:.3f} sentences as on ai-edge-litert, {keras:.3f} as "
+          "Keras")
     assert agree >= 0.9
 
 
@@ -55,9 +60,10 @@ def test_user_text_classifier_float32_equals_the_keras_model(pipeline, expected)
         assert abs(float(np.sum(g.attention)) - 1.0) < 1e-4
 
 
-def test_user_text_classifier_int8_runs_on_this_backend(pipeline, expected):
-    want = expected["user_text_int8_litert"]
-    clf = load_model(pipeline["user-text-int8"])
+@pytest.mark.parametrize("mode", QUANTIZED)
+def test_user_text_classifier_quantized_runs_on_this_backend(pipeline, expected, mode):
+    want = expected[f"user_text_{mode}_litert"]
+    clf = load_model(pipeline[f"user-text-{mode}"])
     probs = np.array([[g.probs[n] for n in clf.labels] for g in clf.predict(list(want))])
     ref = np.array(list(want.values()))
     assert np.mean(probs.argmax(-1) == ref.argmax(-1)) >= 0.95
