@@ -39,12 +39,15 @@ SHORTLIST_SIZE = (8, 6)
 # int8 with the attention and the output projection kept in float (mixed precision), with
 # the shortlist too: the runtime-only environment checks that it runs on tflite-runtime.
 MIXED_ARTIFACT = ("dates", "int8-mixed", ("attention", "output"))
-# Users' own Keras models (issue 12), exported through the user API in these modes: a
-# functional seq2seq (bidirectional GRU, AdditiveAttention) and a text classifier with an
-# attention-pooling layer, both from tests/user_models.py. The runtime-only environment
-# runs them on tflite-runtime against the Keras outputs stored in expected.json.
+# Users' own Keras models (issue 12), exported through the user API in these modes, all
+# four styles of tests/user_models.py: a functional seq2seq (bidirectional GRU,
+# AdditiveAttention), the TF NMT tutorial's subclassed Encoder/Decoder through the callable
+# API, a text classifier with an attention-pooling layer and a feature-attention tabular
+# classifier (sigmoid head). The runtime-only environment runs them on tflite-runtime
+# against the Keras outputs stored in expected.json.
 USER_MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
-USER_ARTIFACTS = [(name, mode) for name in ("user-seq2seq", "user-text") for mode in USER_MODES]
+USER_MODELS = ("user-seq2seq", "user-callable", "user-text", "user-tabular")
+USER_ARTIFACTS = [(name, mode) for name in USER_MODELS for mode in USER_MODES]
 
 
 def source_key() -> str:
@@ -106,16 +109,19 @@ def _user_models():
 
 
 def _user_artifacts(tmp: Path) -> dict:
-    """Train the two user models briefly, export :data:`USER_ARTIFACTS`, return the Keras
-    references: greedy ids of the teacher-forced model fed its own outputs, and class
-    probabilities (plus the int8 artifacts' ai-edge-litert outputs, for the other backend)."""
+    """Train the four user models briefly, export :data:`USER_ARTIFACTS`, return the Keras
+    references: greedy ids of the teacher-forced model fed its own outputs (of the callables
+    for the subclassed one), class probabilities; and the quantized artifacts' outputs on
+    ai-edge-litert, for the other backend."""
     import warnings
 
+    import keras
     import numpy as np
 
     from edge_attn.data.tasks import TASKS
     from edge_attn.export import export_classifier, export_seq2seq
-    from edge_attn.export.user_endpoints import teacher_forced_greedy
+    from edge_attn.export.user_callables import CallableSeq2Seq
+    from edge_attn.export.user_endpoints import pair_greedy, teacher_forced_greedy
     from edge_attn.runtime import load_model
 
     um = _user_models()
@@ -136,22 +142,49 @@ def _user_artifacts(tmp: Path) -> dict:
     held = fit[-40:]
     out["user_text_probs"] = dict(zip([c_texts[i] for i in held],
                                       np.asarray(clf(ids[held])).tolist()))
+    enc, dec, trainer = um.tutorial_nmt(data.src_tok.vocab_size, data.tgt_tok.vocab_size)
+    keras.utils.set_random_seed(0)
+    trainer.compile(keras.optimizers.Adam(0.01),
+                    keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    trainer.fit([data.source, data.target_in], data.target_out, batch_size=64, epochs=8,
+                verbose=0)
+    callables = dict(encode=lambda tokens, mask: enc(tokens),
+                     step=lambda token, h, memory, mask: dec(token[:, None], h, memory),
+                     owners=[enc, dec], source_len=um.S, max_target_len=um.T)
+    pair = CallableSeq2Seq(**callables)
+    out["user_callable_greedy"] = dict(zip(texts, pair_greedy(
+        pair, source, data.tgt_tok.BOS_ID, data.tgt_tok.EOS_ID, um.T)))
+    x, labels = um.column_data(1500)
+    tab = um.train_classifier(um.tabular_classifier(x.shape[1]), x[:1200], labels[:1200])
+    tab_rows = [[str(int(v)), *map(float, row)] for v, row in zip(labels[1200:], x[1200:])]
+    p1 = np.asarray(tab(x[-40:]))[:, 0]
+    out["user_tabular_probs"] = {"rows": x[-40:].tolist(),
+                                 "probs": np.stack([1 - p1, p1], 1).tolist()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # briefly trained: quantized modes unvalidated
         for name, mode in USER_ARTIFACTS:
             dest, gate = tmp / f"{name}-{mode}.eatt", mode == "float32"
+            common = dict(quantize=mode, validate=gate)
             if name == "user-seq2seq":
                 export_seq2seq(dest, model=model, source_vocab=data.src_tok,
-                               target_vocab=data.tgt_tok, examples=pairs[-300:],
-                               quantize=mode, validate=gate)
-            else:
+                               target_vocab=data.tgt_tok, examples=pairs[-300:], **common)
+            elif name == "user-callable":
+                export_seq2seq(dest, source_vocab=data.src_tok, target_vocab=data.tgt_tok,
+                               examples=pairs[-300:], **callables, **common)
+            elif name == "user-text":
                 export_classifier(dest, model=clf, kind="text-classifier",
-                                  examples=rows, labels=names, vocab=tok,
-                                  quantize=mode, validate=gate)
+                                  examples=rows, labels=names, vocab=tok, **common)
+            else:
+                export_classifier(dest, model=tab, kind="tabular-classifier",
+                                  examples=tab_rows, labels=["0", "1"], **common)
     litert = "ai-edge-litert"
     for mode in USER_MODES[1:]:
-        out[f"user_seq2seq_{mode}_litert"] = {t.source: t.ids for t in load_model(
-            tmp / f"user-seq2seq-{mode}.eatt", backend=litert).translate(texts)}
+        for name in ("seq2seq", "callable"):
+            out[f"user_{name}_{mode}_litert"] = {t.source: t.ids for t in load_model(
+                tmp / f"user-{name}-{mode}.eatt", backend=litert).translate(texts)}
+        out[f"user_tabular_{mode}_litert"] = [[r.probs[n] for n in ("0", "1")] for r in
+                                              load_model(tmp / f"user-tabular-{mode}.eatt",
+                                                         backend=litert).predict(x[-40:])]
         out[f"user_text_{mode}_litert"] = {r.source: [r.probs[n] for n in names] for r in
                                            load_model(tmp / f"user-text-{mode}.eatt",
                                                       backend=litert).predict(
