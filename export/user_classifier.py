@@ -151,7 +151,7 @@ class UserClassifier:
 
         shift = None
         if self.padding == "pre":  # right-padded ids → the left padding the model knows
-            shift = pad_shift(ops.cast(ops.not_equal(inputs, 0), "float32"))
+            shift = pad_shift(ops.cast(ops.cast(inputs, "bool"), "float32"))  # ids != 0
             inputs = roll_rows(inputs, shift)
         env = {id(self.model.inputs[0]): inputs}
         weights = None

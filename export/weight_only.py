@@ -147,12 +147,9 @@ def _is_table_gather(model: Any, subgraph: Any, op: Any) -> bool:
     code = model.operatorCodes[op.opcodeIndex]
     if max(code.builtinCode, code.deprecatedBuiltinCode) != _GATHER or len(op.inputs) != 2:
         return False
-    table, ids = (subgraph.tensors[i] for i in op.inputs)
     opts = op.builtinOptions
-    data = model.buffers[table.buffer].data
-    return (table.type == _FLOAT32 and data is not None and len(data) > 0
-            and table.shape is not None and len(table.shape) == 2
-            and ids.type in (_INT32, _INT64)
+    return (_constant_rows(model, subgraph, op.inputs[0]) is not None
+            and subgraph.tensors[op.inputs[1]].type in (_INT32, _INT64)
             and (opts is None or (opts.axis == 0 and opts.batchDims == 0)))
 
 

@@ -309,12 +309,13 @@ class Decoder:
         Args:
             handoff: The encode → step handoff.
             tokens: int32[1, S] padded source.
-            rest: The step's other per-sentence inputs, one row each (mask, candidates...).
+            rest: The step's other per-sentence inputs, one row each (the source mask f32[1, S]
+                under ``C.DEC_MASK``, candidates...).
         """
-        feeds = {k: np.repeat(v, beam, axis=0) for k, v in rest.items()}
+        feeds = dict(rest) if beam == 1 else {k: np.repeat(v, beam, axis=0)
+                                              for k, v in rest.items()}
         feeds[C.DEC_TOKEN] = np.full(beam, self.bos, np.int32)
-        mask = source_mask(tokens, self.pad)
-        with handoff(encode_feeds(tokens, mask), feeds, repeat=beam) as step:
+        with handoff(encode_feeds(tokens, rest[C.DEC_MASK]), feeds, repeat=beam) as step:
             try:
                 if beam == 1:
                     return greedy_bound(step, self.source_len, max_len, self.bos, self.eos,

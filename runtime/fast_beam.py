@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .beam import _MARGINS, Hypothesis, length_penalty, sentence_done, top_candidates
+from .beam import MARGINS, Hypothesis, length_penalty, sentence_done, top_candidates
+from .fast_greedy import bound_layout
 from .session import BoundSignature
 
 
@@ -38,7 +39,7 @@ def top_expansions(scores: np.ndarray, log_probs: np.ndarray, m: int
     best = float(np.max(scores + log_probs.max(axis=1)))
     if np.isfinite(best) and m < log_probs.size:
         slack = 1e-3 + 1e-6 * abs(best)  # float32 pre-filter, exact float64 test below
-        for margin in _MARGINS:
+        for margin in MARGINS:
             floor = (best - margin - slack - scores).astype(np.float32)[:, None]
             flat = np.flatnonzero(log_probs >= floor)
             rows = flat // log_probs.shape[1]
@@ -103,15 +104,8 @@ def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int,
         probability, attention f32[len(ids), S].
     """
     w, sub = step.wrapper, step.subgraph
-    token_in, states_in = step.inputs[0], step.inputs[1:]
-    logp_out, att_out, states_out = step.outputs[0], step.outputs[1], step.outputs[2:]
-    if len(states_in) != len(states_out):
-        raise ValueError("decode_step must be bound with [token, *states] in and "
-                         "[log_probs, attention, *states] out")
-    pairs = list(zip(states_in, states_out))
-    real = None if columns is None else valid
-    pad_cols = 0 if columns is None else len(columns) - valid
-    eos_col = eos if columns is None else 0
+    token_in, logp_out, att_out, pairs, real, pad_cols, eos_col = bound_layout(
+        step, eos, columns, valid)
     scores = np.full(k, -np.inf)
     scores[0] = 0.0  # the K rows start identical: only the first one is expanded
     identity = np.arange(k)

@@ -29,6 +29,28 @@ def suppress_eos(log_probs: np.ndarray, eos: int) -> None:
     log_probs[..., eos] = -np.inf
 
 
+def bound_layout(step: BoundSignature, eos: int, columns: np.ndarray | None, valid: int
+                 ) -> tuple[int, int, int, list[tuple[int, int]], int | None, int, int]:
+    """What a bound decode loop reads off its step: ``(token_in, log_probs_out,
+    attention_out, [(state_in, state_out)], real, pad_cols, eos_col)`` — ``real`` the real
+    columns of a shortlist step (None: the full vocabulary), ``pad_cols`` its padding
+    columns, ``eos_col`` the column of ``<eos>``.
+
+    Raises:
+        ValueError: The step is not bound as ``[token, *states]`` in and
+            ``[log_probs, attention, *states]`` out.
+    """
+    states_in, states_out = step.inputs[1:], step.outputs[2:]
+    if len(states_in) != len(states_out):
+        raise ValueError("decode_step must be bound with [token, *states] in and "
+                         "[log_probs, attention, *states] out")
+    if columns is None:
+        return (step.inputs[0], step.outputs[0], step.outputs[1],
+                list(zip(states_in, states_out)), None, 0, eos)
+    return (step.inputs[0], step.outputs[0], step.outputs[1],
+            list(zip(states_in, states_out)), valid, len(columns) - valid, 0)
+
+
 def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: int,
                  alpha: float = 0.0, min_len: int = 0, columns: np.ndarray | None = None,
                  valid: int = 0) -> Hypothesis:
@@ -55,18 +77,11 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
         f32[len(ids), S].
     """
     w, sub = step.wrapper, step.subgraph
-    token_in, states_in = step.inputs[0], step.inputs[1:]
-    logp_out, att_out, states_out = step.outputs[0], step.outputs[1], step.outputs[2:]
-    if len(states_in) != len(states_out):
-        raise ValueError("decode_step must be bound with [token, *states] in and "
-                         "[log_probs, attention, *states] out")
     # Outputs are read with GetTensor (a copy). Views of output buffers would save a copy
     # per tensor, but an output whose shape the graph computes at run time (the dynamic
     # batch dim goes through SHAPE/RESHAPE) is re-allocated by Invoke: a view can dangle.
-    pairs = list(zip(states_in, states_out))
-    width_v = None if columns is None else valid  # real columns of a shortlist step
-    pad_cols = 0 if columns is None else len(columns) - valid
-    eos_col = eos if columns is None else 0
+    token_in, logp_out, att_out, pairs, width_v, pad_cols, eos_col = bound_layout(
+        step, eos, columns, valid)
     token = np.array([bos], np.int32)
     ids: list[int] = []
     rows: list[np.ndarray] = []
