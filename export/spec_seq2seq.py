@@ -86,6 +86,11 @@ class Seq2SeqSpec(CheckpointSpec):
         return [(self.src.encode(a, add_eos=False), self.tgt.encode(b, add_eos=True))
                 for a, b, *_ in rows]
 
+    def shortlist_head(self) -> np.ndarray:
+        """int32[F] the shortlist's head columns (the same ids the runtime computes)."""
+        assert self.shortlist is not None
+        return self.shortlist.head(self.tgt.EOS_ID, (self.tgt.PAD_ID, self.tgt.BOS_ID))
+
     def shortlist_bytes(self) -> bytes | None:
         """The ``shortlist.bin`` member, if a shortlist is used."""
         return None if self.shortlist is None else self.shortlist.to_bytes()
@@ -127,7 +132,8 @@ class Seq2SeqSpec(CheckpointSpec):
             C.DECODE_STEP: (decode_step, decode_specs),
         }
         if self.shortlist is not None:
-            eps[C.DECODE_STEP_SHORTLIST] = shortlist_endpoint(model, tf, calls, decode_specs)
+            eps[C.DECODE_STEP_SHORTLIST] = shortlist_endpoint(model, tf, calls, decode_specs,
+                                                              self.shortlist_head())
         return eps
 
     def representative(self, examples: Examples, tick: Tick | None) -> Representative:
@@ -254,7 +260,8 @@ class Seq2SeqSpec(CheckpointSpec):
         if self.shortlist is not None:
             sl = self.shortlist
             shortlist = ShortlistConfig(len(sl.always), sl.per_source, len(sl.table),
-                                        sha256_hex(sl.to_bytes()), self.shortlist_hit_rate)
+                                        sha256_hex(sl.to_bytes()), self.shortlist_hit_rate,
+                                        len(self.shortlist_head()))
         part = Seq2SeqConfig(
             self.source_len, self.target_len, tuple(self.states),
             TokenizerSpec(int(hp["source_vocab"]), add_bos=False, add_eos=False),

@@ -142,6 +142,9 @@ class ShortlistConfig:
         sha256: Hex sha256 of the member (checked at read).
         hit_rate: Share of reference target tokens inside their sentence's candidates on
             held-out pairs, measured at export (information).
+        head: Columns whose output rows the step holds as a constant (``<eos>`` and the
+            ``always`` ids, see :meth:`.shortlist.Shortlist.head`); None in artifacts
+            exported before the head, whose step gathers every candidate row.
     """
 
     n_always: int
@@ -149,6 +152,7 @@ class ShortlistConfig:
     source_vocab: int
     sha256: str
     hit_rate: float | None = None
+    head: int | None = None
 
     @classmethod
     def from_dict(cls, raw: Any, where: str, origin: str = "artifact") -> ShortlistConfig:
@@ -160,12 +164,16 @@ class ShortlistConfig:
         if rate is not None and (not isinstance(rate, (int, float)) or isinstance(rate, bool)
                                  or not 0.0 <= rate <= 1.0):
             raise f.fail(f.name("hit_rate"), f"must be a number in [0, 1], got {rate!r}")
-        return cls(f.int("n_always"), f.int("per_source"), f.int("source_vocab"), sha, rate)
+        return cls(f.int("n_always"), f.int("per_source"), f.int("source_vocab"), sha, rate,
+                   f.int("head", default=None))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n_always": self.n_always, "per_source": self.per_source,
-                "source_vocab": self.source_vocab, "sha256": self.sha256,
-                "hit_rate": self.hit_rate}
+        out = {"n_always": self.n_always, "per_source": self.per_source,
+               "source_vocab": self.source_vocab, "sha256": self.sha256,
+               "hit_rate": self.hit_rate}
+        if self.head is not None:
+            out["head"] = self.head
+        return out
 
 
 ENCODER_LOOPS = ("while", "unrolled")

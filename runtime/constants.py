@@ -27,9 +27,13 @@ ENC_TOKENS, ENC_MASK = "tokens", "mask"
 ENC_MEMORY, ENC_KEYS = "memory", "keys"
 DEC_TOKEN, DEC_MEMORY, DEC_KEYS, DEC_MASK = "token", "memory", "keys", "mask"
 DEC_LOG_PROBS, DEC_ATTENTION = "log_probs", "attention"
-# Optional vocabulary-shortlist step: decode_step's inputs plus candidates int32[B, C].
+# Optional vocabulary-shortlist step: decode_step's inputs plus extra_candidates int32[E]
+# (candidates beyond the head the step scores from constant rows, one set for every row);
+# artifacts before the head took every candidate of every row as candidates int32[B, C].
 DECODE_STEP_SHORTLIST = "decode_step_shortlist"
+DEC_EXTRA_CANDIDATES = "extra_candidates"
 DEC_CANDIDATES = "candidates"
+UNBATCHED = (DEC_EXTRA_CANDIDATES,)  # step inputs without a batch dimension
 SHORTLIST_MEMBER = "shortlist.bin"
 CLS_INPUTS, CLS_PROBS, CLS_ATTENTION = "inputs", "probs", "attention"
 STATE_PREFIX = "state_"  # decoder state tensors are state_h, state_c, state_position ...

@@ -185,8 +185,12 @@ class Decoder:
         self._handoff = None  # float I/O (every export mode): encode → decode loop handoff
         self._handoff_sl = None
         self.has_shortlist_step = C.DECODE_STEP_SHORTLIST in session.signatures
+        self.shortlist_input = C.DEC_EXTRA_CANDIDATES  # the head layout (see .shortlist)
+        self._head: tuple[Shortlist | None, np.ndarray] = (None, np.zeros(0, np.int32))
         if self.has_shortlist_step:
-            sl = self._signature(C.DECODE_STEP_SHORTLIST, [*dec.inputs, C.DEC_CANDIDATES],
+            if C.DEC_CANDIDATES in session.signatures[C.DECODE_STEP_SHORTLIST].inputs:
+                self.shortlist_input = C.DEC_CANDIDATES  # exported before the head
+            sl = self._signature(C.DECODE_STEP_SHORTLIST, [*dec.inputs, self.shortlist_input],
                                  [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
         if enc.plain and dec.plain:
             self._handoff = self._lean(C.DECODE_STEP)
@@ -239,7 +243,7 @@ class Decoder:
         if repeat > 1:
             enc = {k: np.repeat(v, repeat, axis=0) for k, v in enc.items()}
             mask = np.repeat(mask, repeat, axis=0)
-            static_feeds = {k: np.repeat(np.asarray(v), repeat, axis=0)
+            static_feeds = {k: v if k in C.UNBATCHED else np.repeat(np.asarray(v), repeat, 0)
                             for k, v in (static_feeds or {}).items()}
         eos = self.eos if columns is None else _column(columns, self.eos, "<eos>")
         if signature == C.DECODE_STEP_SHORTLIST:
@@ -312,8 +316,8 @@ class Decoder:
             rest: The step's other per-sentence inputs, one row each (the source mask f32[1, S]
                 under ``C.DEC_MASK``, candidates...).
         """
-        feeds = dict(rest) if beam == 1 else {k: np.repeat(v, beam, axis=0)
-                                              for k, v in rest.items()}
+        feeds = dict(rest) if beam == 1 else {
+            k: v if k in C.UNBATCHED else np.repeat(v, beam, axis=0) for k, v in rest.items()}
         feeds[C.DEC_TOKEN] = np.full(beam, self.bos, np.int32)
         with handoff(encode_feeds(tokens, rest[C.DEC_MASK]), feeds, repeat=beam) as step:
             try:
@@ -326,14 +330,50 @@ class Decoder:
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "failed"
                 raise InputError(f"decode_step rejected its inputs: {detail}") from None
 
-    def candidates(self, batch_ids: Sequence[Sequence[int]],
-                   shortlist: Shortlist) -> tuple[np.ndarray, np.ndarray]:
-        """``(int32[B, C], valid int[B])``: each sentence's candidate ids, one width."""
-        sets = [shortlist.candidates(ids, self.eos, (self.pad, self.bos)) for ids in batch_ids]
-        out = np.zeros((len(sets), max(len(c) for c, _ in sets)), np.int32)
-        for i, (c, _) in enumerate(sets):
-            out[i, : len(c)] = c
-        return out, np.array([n for _, n in sets])
+    def shortlist_head(self, shortlist: Shortlist) -> np.ndarray | None:
+        """int32[F] the head columns the shortlist step holds as constants (None: the step
+        exported before the head, which takes every candidate)."""
+        if self.shortlist_input == C.DEC_CANDIDATES:
+            return None
+        if self._head[0] is not shortlist:
+            self._head = (shortlist, shortlist.head(self.eos, (self.pad, self.bos)))
+        return self._head[1]
+
+    def candidates(self, batch_ids: Sequence[Sequence[int]], shortlist: Shortlist
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The columns of the shortlist step's ``log_probs`` for a batch of sentences.
+
+        Returns:
+            ``(columns int32[B, C], valid int[B], allowed bool[B, C] | None)``: the
+            vocabulary id of every column per row, real columns per row (padding after),
+            and — when several sentences share one set of extra candidates (their union,
+            the head layout) — which columns each row may output.
+        """
+        head = self.shortlist_head(shortlist)
+        never = (self.pad, self.bos)
+        sets = [shortlist.candidates(ids, self.eos, never, head) for ids in batch_ids]
+        if len(sets) == 1:
+            return sets[0][0][None], np.array([sets[0][1]]), None
+        if head is None:  # every row its own candidates
+            out = np.zeros((len(sets), max(len(c) for c, _ in sets)), np.int32)
+            for i, (c, _) in enumerate(sets):
+                out[i, : len(c)] = c
+            return out, np.array([n for _, n in sets]), None
+        f = len(head)
+        union = np.unique(np.concatenate([c[f:n] for c, n in sets]))
+        cols, n = shortlist.pad_extras(head, union)
+        allowed = np.zeros((len(sets), len(cols)), bool)
+        allowed[:, :f] = True
+        for i, (c, k) in enumerate(sets):
+            allowed[i, f + np.searchsorted(union, c[f:k])] = True
+        return np.tile(cols, (len(sets), 1)), np.full(len(sets), n), allowed
+
+    def shortlist_feed(self, columns: np.ndarray, shortlist: Shortlist) -> dict[str, Any]:
+        """The shortlist step's candidate input for the columns of :meth:`candidates`: the
+        extra columns after the head (one set, every row alike), or every row's columns
+        for a step exported before the head."""
+        head = self.shortlist_head(shortlist)
+        return {self.shortlist_input: columns if head is None else columns[0, len(head):]}
 
     def _decode_shortlist(self, batch_ids: Sequence[Sequence[int]], shortlist: Shortlist,
                           beam: int, max_len: int, alpha: float, mode: str,
@@ -341,16 +381,17 @@ class Decoder:
         if not self.has_shortlist_step:
             raise InputError("this model has no decode_step_shortlist signature; export it "
                              "with --shortlist-data, or decode without the shortlist")
-        cols, valid = self.candidates(batch_ids, shortlist)
+        cols, valid, allowed = self.candidates(batch_ids, shortlist)
+        feed = self.shortlist_feed(cols, shortlist)
         if lean and mode == "soft" and len(batch_ids) == 1 and self._handoff_sl:
             tokens, mask = self.source_batch(batch_ids)
-            rest = {C.DEC_MASK: mask, C.DEC_CANDIDATES: cols}
+            rest = {C.DEC_MASK: mask, **feed}
             return [self._bound(self._handoff_sl, tokens, rest, beam, max_len, alpha, min_len,
                                 cols[0], int(valid[0]))]
-        inner, state = self.stepper(batch_ids, mode, beam, min_len,
-                                    {C.DEC_CANDIDATES: cols}, None, C.DECODE_STEP_SHORTLIST)
+        inner, state = self.stepper(batch_ids, mode, beam, min_len, feed, None,
+                                    C.DECODE_STEP_SHORTLIST)
         step = ShortlistStep(inner, np.repeat(cols, beam, axis=0), np.repeat(valid, beam),
-                             self.bos)
+                             self.bos, None if allowed is None else np.repeat(allowed, beam, 0))
         bos, eos = ShortlistStep.BOS_COLUMN, ShortlistStep.EOS_COLUMN
         if beam == 1:
             hyps = greedy_search(step, state, len(batch_ids), max_len, bos, eos, alpha)

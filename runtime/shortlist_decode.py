@@ -36,6 +36,19 @@ def renormalize(log_probs: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return log_probs
 
 
+def restrict(log_probs: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Exact log-softmax over each row's ``allowed`` columns (the others ``-inf``).
+
+    Args:
+        log_probs: f32[B, C] log-softmax over all C columns.
+        allowed: bool[B, C] the columns each row may output.
+    """
+    lp = np.where(allowed, log_probs, -np.inf)
+    top = lp.max(-1, keepdims=True)
+    lp -= top + np.log(np.exp(lp - top).sum(-1, keepdims=True))
+    return lp.astype(np.float32, copy=False)
+
+
 class ShortlistStep:
     """A :data:`~.beam.StepFn` over column indices for a step function that scores shortlist
     columns: tokens in are columns of each row's candidate list, mapped to vocabulary ids
@@ -48,18 +61,24 @@ class ShortlistStep:
             candidates, so reordering beams inside a sentence keeps the map valid).
         valid: int[B] real candidates per row.
         bos: The ``<bos>`` id that column ``-1`` stands for.
+        allowed: bool[B, C] the columns each row may output, when rows share columns that
+            are not all theirs (a batch's union of extra candidates); None: the first
+            ``valid`` of each row.
     """
 
     BOS_COLUMN, EOS_COLUMN = -1, 0
 
-    def __init__(self, step: StepFn, columns: np.ndarray, valid: np.ndarray, bos: int) -> None:
+    def __init__(self, step: StepFn, columns: np.ndarray, valid: np.ndarray, bos: int,
+                 allowed: np.ndarray | None = None) -> None:
         self.step, self.columns, self.valid = step, columns, np.asarray(valid)
-        self.rows, self.bos = np.arange(len(columns)), bos
+        self.rows, self.bos, self.allowed = np.arange(len(columns)), bos, allowed
 
     def __call__(self, tokens: np.ndarray, state: State) -> tuple[np.ndarray, State, np.ndarray]:
         ids = np.where(tokens < 0, self.bos,
                        self.columns[self.rows, np.maximum(tokens, 0)]).astype(np.int32)
         log_probs, state, att = self.step(ids, state)
+        if self.allowed is not None:
+            return restrict(log_probs, self.allowed), state, att
         return renormalize(log_probs, self.valid), state, att
 
     def to_ids(self, row: int, cols: list[int]) -> list[int]:

@@ -126,9 +126,16 @@ class Translator(LoadedModel):
         if declared.source_vocab != self.source_tokenizer.vocab_size:
             raise self._fail(f"shortlist covers {declared.source_vocab} source ids, the source "
                              f"vocabulary has {self.source_tokenizer.vocab_size}")
-        return Shortlist.from_bytes(self.artifact.shortlist or b"", declared.n_always,
-                                    declared.source_vocab, declared.per_source,
-                                    self.decoder.vocab_size)
+        shortlist = Shortlist.from_bytes(self.artifact.shortlist or b"", declared.n_always,
+                                         declared.source_vocab, declared.per_source,
+                                         self.decoder.vocab_size)
+        head = self.decoder.shortlist_head(shortlist)
+        if (declared.head is None) != (head is None) or \
+                (head is not None and declared.head != len(head)):
+            raise self._fail(f"config declares a shortlist head of {declared.head} columns, "
+                             f"{C.DECODE_STEP_SHORTLIST!r} and shortlist.bin give "
+                             f"{None if head is None else len(head)}")
+        return shortlist
 
     @property
     def has_shortlist(self) -> bool:

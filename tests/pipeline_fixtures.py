@@ -36,6 +36,8 @@ ARTIFACTS = [("dates", "float32"), ("dates", "int8"), ("text", "float32"), ("tex
 # small enough (8 frequent + 6 per source token) that it really restricts the ~100 targets.
 SHORTLIST_ARTIFACTS = [("dates", "float32"), ("dates", "int8")]
 SHORTLIST_SIZE = (8, 6)
+# The same float32 shortlist artifact as export wrote it before the shortlist head.
+LEGACY_SHORTLIST = ("dates", "float32-shortlist-prehead")
 # int8 with the attention and the output projection kept in float (mixed precision), with
 # the shortlist too: the runtime-only environment checks that it runs on tflite-runtime.
 MIXED_ARTIFACT = ("dates", "int8-mixed", ("attention", "output"))
@@ -56,7 +58,7 @@ def source_key() -> str:
     for folder in ("edge_attn", "export", "runtime"):
         for f in sorted((ROOT / folder).rglob("*.py")):
             h.update(f.relative_to(ROOT).as_posix().encode() + f.read_bytes())
-    for name in ("pipeline_fixtures.py", "user_models.py"):
+    for name in ("pipeline_fixtures.py", "user_models.py", "legacy_shortlist.py"):
         h.update((ROOT / "tests" / name).read_bytes())
     return h.hexdigest()[:16]
 
@@ -96,16 +98,15 @@ def _expected(ckpts: dict[str, Path]) -> dict:
     return out
 
 
-def _user_models():
-    """tests/user_models.py as the module ``user_models`` (the name the tests load it by)."""
+def _test_module(name: str):
+    """tests/NAME.py as the module ``name`` (the name the tests load it by)."""
     import importlib.util
 
-    if "user_models" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("user_models", ROOT / "tests" /
-                                                      "user_models.py")
-        sys.modules["user_models"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules["user_models"])
-    return sys.modules["user_models"]
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / f"{name}.py")
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
 
 
 def _user_artifacts(tmp: Path) -> dict:
@@ -124,7 +125,7 @@ def _user_artifacts(tmp: Path) -> dict:
     from edge_attn.export.user_endpoints import pair_greedy, teacher_forced_greedy
     from edge_attn.runtime import load_model
 
-    um = _user_models()
+    um = _test_module("user_models")
     data = um.dates_data(1500)
     pairs = [(a, b) for a, b in TASKS["dates"].generate(1500, 0) if len(a) <= um.S]
     model = um.train_seq2seq(um.functional_seq2seq(
@@ -213,6 +214,9 @@ def build(out: Path) -> dict[str, Path]:
         for name, mode in SHORTLIST_ARTIFACTS:
             export(ckpts[name], tmp / f"{name}-{mode}-shortlist.eatt", mode,
                    shortlist_data=str(pairs), shortlist_size=SHORTLIST_SIZE)
+        with _test_module("legacy_shortlist").legacy_shortlist_export():
+            export(ckpts[LEGACY_SHORTLIST[0]], tmp / ("-".join(LEGACY_SHORTLIST) + ".eatt"),
+                   "float32", shortlist_data=str(pairs), shortlist_size=SHORTLIST_SIZE)
         name, label, keep = MIXED_ARTIFACT
         export(ckpts[name], tmp / f"{name}-{label}.eatt", "int8", keep_float=keep,
                shortlist_data=str(pairs), shortlist_size=SHORTLIST_SIZE)
@@ -233,6 +237,7 @@ def paths(folder: Path) -> dict[str, Path]:
     p.update({f"{n}-{m}": folder / f"{n}-{m}.eatt" for n, m in ARTIFACTS})
     p.update({f"{n}-{m}-shortlist": folder / f"{n}-{m}-shortlist.eatt"
               for n, m in SHORTLIST_ARTIFACTS})
+    p["-".join(LEGACY_SHORTLIST)] = folder / ("-".join(LEGACY_SHORTLIST) + ".eatt")
     p[f"{MIXED_ARTIFACT[0]}-{MIXED_ARTIFACT[1]}"] = (
         folder / f"{MIXED_ARTIFACT[0]}-{MIXED_ARTIFACT[1]}.eatt")
     p.update({f"{n}-{m}": folder / f"{n}-{m}.eatt" for n, m in USER_ARTIFACTS})

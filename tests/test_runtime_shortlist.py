@@ -8,7 +8,7 @@ import pytest
 
 from edge_attn.runtime.beam import beam_search, greedy_search
 from edge_attn.runtime.errors import ArtifactError
-from edge_attn.runtime.shortlist import BUCKET, Shortlist
+from edge_attn.runtime.shortlist import BUCKET, EXTRA_BUCKET, Shortlist
 from edge_attn.runtime.shortlist_decode import ShortlistStep, renormalize
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
@@ -26,6 +26,32 @@ def test_candidates_put_eos_first_then_sorted_ids_then_pad_padding():
     # always {1,3,4} ∪ table rows {7,9} ∪ {9,2} ∪ {0}; minus <pad>, <bos>; <eos> first
     assert n == 5 and list(ids[:n]) == [EOS, 1, 4, 7, 9]
     assert len(ids) == BUCKET and not ids[n:].any()
+
+
+def test_head_layout_puts_the_shared_head_first_then_the_sentence_extras():
+    sl = _shortlist()
+    head = sl.head(EOS, never=(BOS,))
+    assert list(head) == [EOS, 1, 4]  # <eos>, then always {1, 3, 4} without <eos>
+    ids, n = sl.candidates([4, 5, 6], EOS, never=(BOS,), head=head)
+    # extras: table rows {7, 9} ∪ {9, 2} ∪ {0} minus the head, <pad> and <bos>
+    assert n == 5 and list(ids[:n]) == [EOS, 1, 4, 7, 9]
+    assert len(ids) == 3 + EXTRA_BUCKET and not ids[n:].any()
+    ids, n = sl.candidates([0, 1], EOS, never=(BOS,), head=head)  # no extras: still padded
+    assert n == 3 and len(ids) == 3 + EXTRA_BUCKET and not ids[n:].any()
+
+
+def test_both_layouts_hold_the_same_candidate_set():
+    rng = np.random.default_rng(0)
+    always = np.sort(rng.choice(np.arange(1, 200), 40, replace=False)).astype(np.int32)
+    sl = Shortlist(always, rng.integers(-1, 200, (50, 6)).astype(np.int32), 200)
+    head = sl.head(EOS, (BOS,))
+    for _ in range(20):
+        src = rng.integers(0, 50, rng.integers(1, 12))
+        a, na = sl.candidates(src, EOS, (BOS,))
+        b, nb = sl.candidates(src, EOS, (BOS,), head)
+        assert na == nb and sorted(a[:na]) == sorted(b[:nb]) and len(set(b[:nb])) == nb
+        assert b[0] == EOS and BOS not in b[:nb] and PAD not in b[:nb]
+        np.testing.assert_array_equal(b[: len(head)], head)
 
 
 def test_bytes_round_trip_and_corrupt_members_are_refused():

@@ -36,9 +36,10 @@ def _ids(tr, text):
 def _restricted_step(tr, batch_ids, repeat=1):
     """Full-vocabulary step; ids outside each row's candidates impossible, renormalised."""
     step, state = tr.decoder.stepper(batch_ids, "soft", repeat)
-    cols, valid = tr.decoder.candidates(batch_ids, tr.shortlist)
+    tgt = tr.target_tokenizer
     allowed = np.zeros((len(batch_ids), tr.decoder.vocab_size), bool)
-    for i, (c, n) in enumerate(zip(cols, valid)):
+    for i, ids in enumerate(batch_ids):  # each sentence's own set, straight from the table
+        c, n = tr.shortlist.candidates(ids, tgt.EOS_ID, (tgt.PAD_ID, tgt.BOS_ID))
         allowed[i, c[:n]] = True
     allowed = np.repeat(allowed, repeat, axis=0)
 
@@ -56,29 +57,33 @@ def test_the_shortlist_is_in_the_config_and_really_restricts(tr):
     info = tr.shortlist_info()
     assert info["n_always"] >= 8 and info["per_source"] == 6
     assert 0.5 < info["hit_rate"] <= 1.0
-    cols, valid = tr.decoder.candidates([_ids(tr, t) for t in TEXTS], tr.shortlist)
-    assert (valid < tr.decoder.vocab_size - 2).all()  # fewer than every output id
-    assert (cols[:, 0] == tr.target_tokenizer.EOS_ID).all()
+    cols, valid, allowed = tr.decoder.candidates([_ids(tr, t) for t in TEXTS], tr.shortlist)
+    assert (allowed.sum(1) < tr.decoder.vocab_size - 2).all()  # fewer than every output id
+    assert (cols[:, 0] == tr.target_tokenizer.EOS_ID).all() and allowed[:, 0].all()
+    assert info["head"] == len(tr.decoder.shortlist_head(tr.shortlist))
 
 
 def test_shortlist_step_equals_the_full_step_restricted_to_the_candidates(tr):
     batch = [_ids(tr, t) for t in TEXTS]
     tokens, mask = tr.decoder.source_batch(batch)
     enc = tr.session.run(C.ENCODE, {C.ENC_TOKENS: tokens, C.ENC_MASK: mask})
-    cols, valid = tr.decoder.candidates(batch, tr.shortlist)
+    cols, valid, allowed = tr.decoder.candidates(batch, tr.shortlist)
     prev = np.array([tr.target_tokenizer.BOS_ID] * len(batch), np.int32)
     states = {n: enc[n] for n in tr.states}
     feeds = decode_feeds(prev, enc[C.ENC_MEMORY], enc[C.ENC_KEYS], mask, states)
     full = tr.session.run(C.DECODE_STEP, feeds)[C.DEC_LOG_PROBS]
     short = tr.session.run(C.DECODE_STEP_SHORTLIST,
-                           dict(feeds, **{C.DEC_CANDIDATES: cols}))[C.DEC_LOG_PROBS]
-    from edge_attn.runtime.shortlist_decode import renormalize
+                           dict(feeds, **tr.decoder.shortlist_feed(cols, tr.shortlist))
+                           )[C.DEC_LOG_PROBS]
+    from edge_attn.runtime.shortlist_decode import restrict
 
-    short = renormalize(short.copy(), valid)
-    for i, n in enumerate(valid):
-        ref = full[i, cols[i, :n]]
+    assert short.shape == cols.shape  # one column per candidate, head and shared extras
+    short = restrict(short, allowed)
+    for i in range(len(batch)):
+        ref = full[i, cols[i, allowed[i]]]
         ref = ref - np.log(np.exp(ref).sum())
-        np.testing.assert_allclose(short[i, :n], ref, atol=1e-5)
+        np.testing.assert_allclose(short[i, allowed[i]], ref, atol=1e-5)
+        assert np.isneginf(short[i, ~allowed[i]]).all()
 
 
 def test_greedy_with_shortlist_equals_restricted_greedy_on_every_path(tr):
@@ -157,3 +162,28 @@ def test_a_damaged_or_missing_shortlist_is_refused(pipeline):
 
     with pytest.raises(ArtifactError, match="bytes"):
         load_model(_rezip(path, small))
+
+    def head(m):
+        cfg = json.loads(m[C.CONFIG_MEMBER])
+        cfg["seq2seq"]["shortlist"]["head"] += 1
+        m[C.CONFIG_MEMBER] = json.dumps(cfg).encode()
+
+    with pytest.raises(ArtifactError, match="head"):
+        load_model(_rezip(path, head))
+
+
+def test_an_artifact_exported_before_the_shortlist_head_still_decodes(tr, pipeline):
+    """Its step takes every row's candidates (``candidates``, no head in the config): the
+    runtime feeds it that layout and decodes what the head-layout artifact of the same
+    checkpoint decodes (both score exactly each sentence's candidate set)."""
+    old = load_model(pipeline["dates-float32-shortlist-prehead"])
+    assert old.decoder.shortlist_input == C.DEC_CANDIDATES
+    assert old.decoder.shortlist_head(old.shortlist) is None
+    assert old.shortlist_info().get("head") is None
+    for kwargs in ({}, {"beam": 3}):
+        lean = [old.translate(t, **kwargs)[0] for t in TEXTS]
+        batch = old.translate(TEXTS, batch_size=4, **kwargs)
+        new = tr.translate(TEXTS, batch_size=4, **kwargs)
+        assert [a.ids for a in lean] == [b.ids for b in batch] == [c.ids for c in new]
+        for a, c in zip(lean, new):
+            assert a.score == pytest.approx(c.score, abs=1e-4)
