@@ -45,6 +45,7 @@ from common import (  # noqa: E402
 )
 
 SMALL = dict(kind="seq2seq", epochs=12, patience=2)  # the train defaults otherwise
+IDENTITY_SENTENCES = 200  # test sentences beam-decoded both ways (new loop, old full sort)
 # Variants of the real model beyond the plain modes: name → (mode, export options, shortlist).
 VARIANTS: dict[str, tuple[str, dict[str, Any], bool]] = {
     "int8-unrolled": ("int8", {"encoder_loop": "unrolled"}, True),
@@ -110,6 +111,7 @@ def quality(ckpt: Path, artifacts: dict[str, str], limit: int) -> dict[str, Any]
                 res["beam4_shortlist"] = score([t.text for t in tr.translate(sources, beam=4)])
         out[mode] = res
     out["examples"] = [{"source": s, "reference": r} for s, r in zip(sources[:5], refs[:5])]
+    out["sources"] = sources
     if "int8" in artifacts:
         tr = Translator(artifacts["int8"], num_threads=1)
         for ex, t in zip(out["examples"], tr.translate(sources[:5])):
@@ -177,7 +179,8 @@ def run(out: Path, quick: bool) -> dict[str, Any]:
     res["small_exports"] = small
     text = res["quality"]["examples"][0]["source"]
     runs = 20 if quick else 60
-    sources = [e["source"] for e in res["quality"]["examples"]]
+    # beam identity with the old full-sort beam, on the test split (int8, both vocabularies)
+    sources = res["quality"]["sources"][: 50 if quick else IDENTITY_SENTENCES]
     targets = {f"real-{m}": arts[m] for m in ("float32", "dynamic", "int8", "int8-unrolled",
                                               "int8-sl256", "int4-weights") if m in arts}
     targets.update({f"small-{m}": e["artifact"] for m, e in small.items() if "artifact" in e})
@@ -223,24 +226,31 @@ def render(res: dict[str, Any]) -> str:
             out.append(f"| {mode} | " + " | ".join(cells) + " |")
     out += ["", "## Speed (1 thread, min of interleaved runs, forced length "
             f"{STEPS})", "",
-            "| artifact | backend | sentence ms | marginal step µs | shortlist step ÷ full | "
-            "beam4 ÷ greedy | beam4+SL ÷ greedy+SL | sentence ÷ bare interpreter | "
-            "step ÷ raw step |", "|---|---|---|---|---|---|---|---|---|"]
+            "| artifact | backend | sentence ms | marginal step µs | shortlist step ÷ full "
+            "(raw invoke) | beam4 ÷ greedy | beam4+SL ÷ greedy+SL | sentence ÷ bare "
+            "interpreter | step ÷ raw step |", "|---|---|---|---|---|---|---|---|---|"]
     for name, per in res["speed"].items():
         for backend, r in per.items():
             if r.get("status") != "ok":
                 out.append(f"| {name} | {backend} | {r.get('status')} | | | | | | |")
                 continue
             ra, t = r["ratios"], r["timings"]
+            sl = _f(ra.get("shortlist_step_ratio"))
+            if "shortlist_raw_step_ratio" in ra:
+                sl += f" ({_f(ra['shortlist_raw_step_ratio'])})"
             out.append(f"| {name} | {r['backend']} | {_f(t['greedy_us']['min'] / 1e3)} | "
-                       f"{_f(ra['marginal_step_us'], '.1f')} | "
-                       f"{_f(ra.get('shortlist_step_ratio'))} | {_f(ra['beam_over_greedy'])} | "
+                       f"{_f(ra['marginal_step_us'], '.1f')} | {sl} | "
+                       f"{_f(ra['beam_over_greedy'])} | "
                        f"{_f(ra.get('beam_sl_over_greedy_sl'))} | "
                        f"{_f(ra['sentence_over_raw'])} | {_f(ra['marginal_over_raw_step'])} |")
     texts = (res["speed"].get("real-int8") or {}).get("ai-edge-litert", {}).get("texts")
     if texts:
-        out += ["", f"Beam 4 with partial selection identical to the full-sort beam on "
-                f"{texts['beam_identical_to_full_sort']}/{texts['beam_compared']} sentences."]
+        same = f"{texts['beam_identical_to_full_sort']}/{texts['beam_compared']}"
+        if "beam_sl_compared" in texts:
+            same += (f" (over the shortlist {texts['beam_sl_identical_to_full_sort']}/"
+                     f"{texts['beam_sl_compared']})")
+        out += ["", f"Beam 4 of the one-sentence loop (partial selection) identical to the "
+                f"old full-sort general beam on {same} test sentences (int8)."]
     out += ["", "## Examples (int8 artifact)", ""]
     for ex in q.get("examples", []):
         out.append(f"- {ex['source']} → {ex.get('int8')} (reference: {ex['reference']})")

@@ -92,15 +92,21 @@ class RawSentence:
             self.dec()
 
 
-def interleaved(fns: dict[str, tuple[Any, int]], warmup: int, blocks: int = 10) -> dict:
+def interleaved(fns: dict[str, tuple[Any, int]], warmup: int, blocks: int = 10,
+                per_block: dict[str, list[float]] | None = None) -> dict:
     """Time every function (``name: (fn, runs)``) in alternating blocks, so that a busy or
-    throttled machine slows all competitors alike: ``{name: summary}``."""
+    throttled machine slows all competitors alike: ``{name: summary}``. With ``per_block``
+    (a dict to fill) also each function's fastest call (µs) of every block: ratios paired
+    within a block compare runs made under the same load."""
     for fn, _ in fns.values():
         time_calls(fn, 0, warmup)
     samples: dict[str, list[int]] = {name: [] for name in fns}
     for _ in range(blocks):
         for name, (fn, runs) in fns.items():
-            samples[name] += time_calls(fn, max(1, runs // blocks), 0)
+            block = time_calls(fn, max(1, runs // blocks), 0)
+            samples[name] += block
+            if per_block is not None:
+                per_block.setdefault(name, []).append(min(block) / 1e3)
     return {name: summarize(s) for name, s in samples.items()}
 
 

@@ -10,7 +10,8 @@ timed in interleaved blocks so a busy machine slows every competitor alike:
 - beam 4 at L tokens (full vocabulary and shortlist): beam ÷ greedy at equal length;
 - the bare interpreter work of the same greedy sentence (:class:`rt_worker.RawSentence`:
   encode + L × (set token and state, invoke, read outputs), no tokenizer, no decoding logic)
-  and the raw decode step (token and state set, invoke, outputs read).
+  and the raw decode step (token and state set, invoke, outputs read), full vocabulary and
+  shortlist.
 
 With ``"texts_out"`` it also translates the test sources greedy and beam 4, with and without
 the shortlist (texts for BLEU in the parent), and beam 4 the old way (the general batch
@@ -40,6 +41,7 @@ from edge_attn.runtime.translator import DEFAULT_LENGTH_PENALTY, Translator  # n
 
 LONG = 3
 BEAM = 4
+BLOCKS = 12  # alternating timing blocks (paired ratios: the median over them)
 
 
 def _timings(tr: Translator, text: str, steps: int, spec: dict[str, Any]) -> dict[str, Any]:
@@ -65,10 +67,23 @@ def _timings(tr: Translator, text: str, steps: int, spec: dict[str, Any]) -> dic
     interp2, _ = make_interpreter(tr.artifact.model_bytes, threads, backend)
     fns["raw_step_us"] = (RawSignature(interp2, C.DECODE_STEP, dec_feed,
                                        [C.DEC_TOKEN, *tr.states]), runs * 4)
-    return interleaved(fns, warmup)
+    if has_sl:
+        cols, _, _ = tr.decoder.candidates([ids], tr.shortlist)
+        sl_feed = dict(dec_feed, **tr.decoder.shortlist_feed(cols, tr.shortlist))
+        interp3, _ = make_interpreter(tr.artifact.model_bytes, threads, backend)
+        fns["raw_step_sl_us"] = (RawSignature(interp3, C.DECODE_STEP_SHORTLIST, sl_feed,
+                                              [C.DEC_TOKEN, *tr.states]), runs * 4)
+    blocks: dict[str, list[float]] = {}
+    out = interleaved(fns, warmup, BLOCKS, blocks)
+    out["blocks"] = blocks
+    return out
 
 
 def _ratios(t: dict[str, Any], steps: int) -> dict[str, float]:
+    """Step costs from the fastest calls of the whole run; the ratios of the shortlist
+    step and of beam to greedy also paired within each block (the median over blocks, see
+    :func:`rt_worker.interleaved`), which a machine whose load changes during the run
+    distorts less."""
     def m(key: str) -> float:
         return t[key]["min"]
 
@@ -79,11 +94,23 @@ def _ratios(t: dict[str, Any], steps: int) -> dict[str, float]:
            "beam_over_greedy": m("beam_us") / m("greedy_us"),
            "sentence_over_raw": m("greedy_us") / m("raw_sentence_us")}
     out["marginal_over_raw_step"] = out["marginal_step_us"] / out["raw_step_us"]
+    b = {k: np.asarray(v) for k, v in t["blocks"].items()}
+
+    def paired(prefix: str) -> np.ndarray:
+        return (b[f"{prefix}_long_us"] - b[f"{prefix}_us"]) / ((LONG - 1) * steps)
+
+    out["beam_over_greedy_paired"] = float(np.median(b["beam_us"] / b["greedy_us"]))
     if "greedy_sl_us" in t:
         out["marginal_step_sl_us"] = step("greedy_sl")
         out["shortlist_step_ratio"] = out["marginal_step_sl_us"] / out["marginal_step_us"]
+        out["raw_step_sl_us"] = m("raw_step_sl_us")
+        out["shortlist_raw_step_ratio"] = out["raw_step_sl_us"] / out["raw_step_us"]
         out["beam_sl_over_greedy_sl"] = m("beam_sl_us") / m("greedy_sl_us")
         out["greedy_sl_over_greedy"] = m("greedy_sl_us") / m("greedy_us")
+        out["shortlist_step_ratio_paired"] = float(np.median(paired("greedy_sl")
+                                                             / paired("greedy")))
+        out["beam_sl_over_greedy_sl_paired"] = float(np.median(b["beam_sl_us"]
+                                                               / b["greedy_sl_us"]))
     return out
 
 
@@ -97,19 +124,26 @@ def _texts(tr: Translator, sources: list[str]) -> dict[str, Any]:
         res = tr.translate(sources, beam=beam, shortlist=sl, batch_size=1)
         out[name] = [r.text for r in res]
         out[f"{name}_seconds"] = time.perf_counter() - t0
-    new_ids = [r.ids for r in tr.translate(sources, beam=BEAM, shortlist=False, batch_size=1)]
-    # The old implementation: the general batch path with a stable full sort per step.
-    partial = beam_mod.top_candidates
-    beam_mod.top_candidates = lambda cand, k: np.argsort(-cand, axis=1, kind="stable")[:, :k]
-    try:
-        old_ids = [tr.decoder.decode([encode_source(tr.source_tokenizer, s, tr.source_len,
-                                                    tr.add_bos, tr.add_eos)[0]],
-                                     BEAM, None, DEFAULT_LENGTH_PENALTY, lean=False)[0].ids
-                   for s in sources]
-    finally:
-        beam_mod.top_candidates = partial
-    out["beam_identical_to_full_sort"] = sum(a == b for a, b in zip(new_ids, old_ids))
-    out["beam_compared"] = len(new_ids)
+    lists = [None, tr.shortlist] if tr.has_shortlist else [None]
+    for sl in lists:
+        suffix = "" if sl is None else "_sl"
+        new_ids = [r.ids for r in tr.translate(sources, beam=BEAM, shortlist=sl is not None,
+                                               batch_size=1)]
+        # The old implementation: the general batch path with a stable full sort per step.
+        partial = beam_mod.top_candidates
+        beam_mod.top_candidates = lambda cand, k: np.argsort(-cand, axis=1,
+                                                             kind="stable")[:, :k]
+        try:
+            old_ids = [tr.decoder.decode([encode_source(tr.source_tokenizer, s, tr.source_len,
+                                                        tr.add_bos, tr.add_eos)[0]],
+                                         BEAM, None, DEFAULT_LENGTH_PENALTY, lean=False,
+                                         shortlist=sl)[0].ids
+                       for s in sources]
+        finally:
+            beam_mod.top_candidates = partial
+        out[f"beam{suffix}_identical_to_full_sort"] = sum(a == b for a, b in
+                                                          zip(new_ids, old_ids))
+        out[f"beam{suffix}_compared"] = len(new_ids)
     return out
 
 

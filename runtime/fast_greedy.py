@@ -86,6 +86,7 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
     ids: list[int] = []
     rows: list[np.ndarray] = []
     score, finished = 0.0, False
+    pads: list[float] = []  # <pad>'s log prob per step of a shortlist step with padding
     w.SetTensor(token_in, token, sub)
     for t in range(max_len):
         w.Invoke(sub)
@@ -96,7 +97,7 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
         k = int(log_probs.argmax())
         score += log_probs.item(k)
         if pad_cols:
-            score -= pad_correction(float(out[0, valid]), pad_cols)
+            pads.append(out.item(valid))  # renormalised at the end, in one call
         tok = k if columns is None else int(columns[k])
         if tok == eos:
             finished = True
@@ -107,6 +108,9 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
         w.SetTensor(token_in, token, sub)
         for i, o in pairs:
             w.SetTensor(i, w.GetTensor(o, sub), sub)
+    if pads:
+        score -= float(np.log1p(-np.minimum(pad_cols * np.exp(np.array(pads)),
+                                            1.0 - 1e-7)).sum())
     steps = len(ids) + finished
     attention = (np.concatenate(rows).astype(np.float32, copy=False) if rows
                  else np.zeros((0, width), np.float32))

@@ -35,7 +35,7 @@ from . import constants as C
 from .errors import ArtifactError
 
 BUCKET = 64  # candidate counts of the head-less layout are rounded up to a multiple of this
-EXTRA_BUCKET = 32  # extra columns (after the head) are rounded up to a multiple of this
+EXTRA_BUCKET = 16  # extra columns (after the head) are rounded up to a multiple of this
 
 
 @dataclass(frozen=True)
