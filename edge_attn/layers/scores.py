@@ -30,11 +30,25 @@ def _dot(query: Any, keys: Any) -> Any:
     return ops.matmul(query, ops.transpose(keys, (0, 2, 1)))
 
 
+def _project(x: Any, w: Any) -> Any:
+    """``x @ w`` for x [B, T, D] with static T and D: reshaped to 2-D around the matmul with
+    constant shapes, so the exported graph has no shape arithmetic around its
+    FULLY_CONNECTED (a batch-dynamic 3-D matmul converts to SHAPE/GATHER/PACK chains)."""
+    t, d = x.shape[1], x.shape[2]
+    if t is None or d is None:
+        return ops.matmul(x, w)
+    return ops.reshape(ops.matmul(ops.reshape(x, (-1, d)), w), (-1, t, w.shape[-1]))
+
+
 def _tanh_score(query_proj: Any, keys: Any, v: Any) -> Any:
     """``v . tanh(query_proj[:, t] + keys[:, s])`` for every (t, s): ``[B, T, S]``."""
     hidden = ops.tanh(ops.expand_dims(query_proj, 2) + ops.expand_dims(keys, 1))
     # a matmul, not sum(hidden * v): TFLite's int16 SUM kernel is off by up to half the range
-    return ops.squeeze(ops.matmul(hidden, ops.expand_dims(v, -1)), -1)
+    t, s, a = hidden.shape[1], hidden.shape[2], hidden.shape[3]
+    if None in (t, s, a):
+        return ops.squeeze(ops.matmul(hidden, ops.expand_dims(v, -1)), -1)
+    return ops.reshape(ops.matmul(ops.reshape(hidden, (-1, a)), ops.expand_dims(v, -1)),
+                       (-1, t, s))
 
 
 @_REGISTER
@@ -143,7 +157,7 @@ class _TanhScore(AttentionScore):
         return ops.matmul(memory, self.w2)
 
     def call(self, query: Any, keys: Any, mask: Any = None, positions: Any = None) -> Any:
-        query_proj = ops.matmul(query, self.w1)
+        query_proj = _project(query, self.w1)
         if self.bias is not None:
             query_proj = query_proj + self.bias
         return _tanh_score(query_proj, keys, self.v)
