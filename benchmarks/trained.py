@@ -46,11 +46,12 @@ def _ckpt_key(ckpt: Path) -> str:
 
 
 def _export_code_key() -> str:
-    """Hash of the export and runtime sources: changed code re-exports."""
+    """Hash of the model, export and runtime sources: changed code re-exports (the model's
+    layers shape the exported graph too)."""
     h = hashlib.sha256()
-    for folder in ("export", "runtime"):
-        for f in sorted((ROOT / folder).glob("*.py")):
-            h.update(f.name.encode() + f.read_bytes())
+    for folder in ("edge_attn", "export", "runtime"):
+        for f in sorted((ROOT / folder).rglob("*.py")):
+            h.update(f.relative_to(ROOT).as_posix().encode() + f.read_bytes())
     return h.hexdigest()[:16]
 
 
