@@ -14,8 +14,9 @@ decoding steps (``<eos>`` included) and ``alpha`` = ``length_penalty`` (0 = raw 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -251,12 +252,12 @@ def _hyp(ids: np.ndarray, score: float, steps: int, att: np.ndarray, finished: b
                       np.asarray(att, np.float32), finished)
 
 
-def sentence_done(final: list[Hypothesis], alive: np.ndarray, steps: int, max_len: int, k: int,
+def sentence_done(final: Sequence[Any], alive: np.ndarray, steps: int, max_len: int, k: int,
                   alpha: float) -> bool:
     """Whether a sentence's search can stop after ``steps`` steps.
 
     Args:
-        final: Its finished hypotheses so far.
+        final: Its finished hypotheses so far (anything with a ``normalized_score``).
         alive: f[K] scores of its live beams (``-inf`` = empty row).
         steps: Steps done.
         max_len: Maximum steps.
