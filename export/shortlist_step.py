@@ -65,8 +65,7 @@ def batch_extras(shortlist: Shortlist, sources: np.ndarray, eos: int,
     union, padded as the runtime pads them."""
     head = shortlist.head(eos, never)
     sets = [shortlist.candidates(row[row != 0], eos, never, head) for row in sources]
-    union = np.unique(np.concatenate([c[len(head):n] for c, n in sets]))
-    return shortlist.pad_extras(head, union)[0][len(head):]
+    return shortlist.union(sets, head)[0][len(head):]
 
 
 def with_shortlist(feeds: Iterator[tuple[str, dict[str, Any]]], shortlist: Shortlist,

@@ -206,17 +206,17 @@ def top_candidates(cand: np.ndarray, m: int) -> np.ndarray:
 # MARGIN of a row's best (one max, one comparison) hold its m best in practice, and a partial
 # selection among those few is cheap (np.partition over all K·V scores cost 3–6× a decode
 # step on an 8k vocabulary).
-MARGINS = (2.0, 4.0, 8.0, 32.0)  # tried in turn: the first that holds m columns is used
+_MARGINS = (2.0, 4.0, 8.0, 32.0)  # tried in turn: the first that holds m columns is used
 
 
 def _above_margin(row: np.ndarray, m: int) -> np.ndarray | None:
     """Columns of ``row`` that hold its ``m`` best (ties at the m-th value included), found
-    among those within the smallest of :data:`MARGINS` of its maximum that holds ``m``;
+    among those within the smallest of :data:`_MARGINS` of its maximum that holds ``m``;
     None if even the widest holds fewer."""
     top = row.max()
     if not np.isfinite(top):
         return None
-    for margin in MARGINS:
+    for margin in _MARGINS:
         pick = np.flatnonzero(row >= top - margin)
         if len(pick) >= m:
             break

@@ -1,23 +1,15 @@
-"""The seq2seq decoder adapter: the one place that builds ``encode`` / ``decode_step`` feeds.
+"""The seq2seq decoder adapter: the one place that drives ``encode`` / ``decode_step``.
 
 Everything that talks to a seq2seq model's signatures goes through here — the
 :class:`~edge_attn.runtime.translator.Translator`, :mod:`~edge_attn.runtime.profile`, export
-calibration and validation, the benchmarks:
-
-* :func:`pad_sources` right-pads id lists with ``<pad>`` to the fixed length S and
-  :func:`source_mask` is the mask ``ids != pad``; :func:`encode_feeds` and
-  :func:`decode_feeds` name the tensors (the only dicts keyed by signature tensor names);
-* :class:`Stepper` is the step function of :mod:`~edge_attn.runtime.beam`,
-  ``(tokens int32[B], state) -> (log_probs f32[B,V], state, attention f32[B,S])``, carrying the
-  decoder states, the decode-time attention mode, ``min_len``, optional extra static inputs
-  (``static_feeds``) and an optional map of ``log_probs`` columns to vocabulary ids;
-* :meth:`Decoder.decode` is the one entry point: the bound loops of :mod:`.fast_greedy` and
-  :mod:`.fast_beam` for one sentence with soft attention, :func:`~.beam.greedy_search` and
-  :func:`~.beam.beam_search` for batches and the other attention modes.
+calibration and validation, the benchmarks. The feeds and the batch step function
+(:class:`~.stepper.Stepper`) are in :mod:`.stepper` (re-exported here);
+:meth:`Decoder.decode` is the one entry point: the bound loops of :mod:`.fast_greedy` and
+:mod:`.fast_beam` for one sentence with soft attention, :func:`~.beam.greedy_search` and
+:func:`~.beam.beam_search` for batches and the other attention modes.
 
 Shapes: B batch (sentences × beams), S source length, H units, K key width, V vocabulary.
 """
-
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -31,117 +23,13 @@ from .config import Seq2SeqConfig
 from .contract import require_signature
 from .errors import ArtifactError, InputError
 from .fast_beam import beam_bound
-from .fast_greedy import greedy_bound, suppress_eos
+from .fast_greedy import greedy_bound
 from .session import Session
 from .shortlist import Shortlist
 from .shortlist_decode import ShortlistStep
+from .stepper import Stepper, decode_feeds, encode_feeds, pad_sources, source_mask
 
-_POS = "__position"  # per-row bookkeeping of the monotonic mode (not a model tensor)
-
-
-def pad_sources(batch_ids: Sequence[Sequence[int]], length: int, pad: int = 0) -> np.ndarray:
-    """int32[B, length]: every id list right-padded with ``pad`` (cut at ``length``)."""
-    tokens = np.full((len(batch_ids), length), pad, np.int32)
-    for i, ids in enumerate(batch_ids):
-        row = list(ids)[:length]
-        tokens[i, : len(row)] = row
-    return tokens
-
-
-def source_mask(tokens: Any, pad: int = 0) -> np.ndarray:
-    """f32[B, S]: 1 for real source tokens, 0 for ``<pad>``."""
-    return (np.asarray(tokens) != pad).astype(np.float32)
-
-
-def encode_feeds(tokens: Any, mask: Any) -> dict[str, Any]:
-    """The ``encode`` inputs: tokens int32[B, S] and mask f32[B, S]."""
-    return {C.ENC_TOKENS: tokens, C.ENC_MASK: mask}
-
-
-def decode_feeds(token: Any, memory: Any, keys: Any, mask: Any, states: Mapping[str, Any],
-                 static_feeds: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The ``decode_step`` inputs.
-
-    Args:
-        token: int32[B] previous output ids.
-        memory: f32[B, S, H] encoder outputs.
-        keys: f32[B, S, K] precomputed attention keys.
-        mask: f32[B, S] source mask.
-        states: Decoder state name → f32[B, H] (or [B, 1] for a position).
-        static_feeds: Extra per-sentence inputs of the model (name → array), if any.
-    """
-    feeds = {C.DEC_TOKEN: token, C.DEC_MEMORY: memory, C.DEC_KEYS: keys, C.DEC_MASK: mask}
-    feeds.update(states)
-    if static_feeds:
-        feeds.update(static_feeds)
-    return feeds
-
-
-class Stepper:
-    """The step function of :mod:`~edge_attn.runtime.beam` over ``decode_step``.
-
-    Holds the static decoder inputs (memory f32[B,S,H], keys f32[B,S,K], mask f32[B,S] and any
-    ``static_feeds``); the state dict holds the decoder state tensors (f32[B,H] each) and, in
-    monotonic mode, the previous attention argmax int[B].
-
-    Args:
-        session: The model's session.
-        states: Decoder state tensor names.
-        encoded: ``encode`` outputs (memory, keys, states), B rows.
-        mask: f32[B, S] source mask.
-        mode: ``soft``, ``hard`` or ``monotonic`` (see :mod:`~edge_attn.runtime.translator`).
-        eos: ``<eos>`` column of ``log_probs``.
-        min_len: Calls before which ``<eos>`` is forbidden (one call = one step of all rows).
-        static_feeds: Extra ``decode_step`` inputs set on every call (e.g. a shortlist).
-        columns: int[V'] vocabulary id of each ``log_probs`` column when the model outputs a
-            subset of the vocabulary; tokens given to the step are then column indices.
-        signature: The step signature (``decode_step`` or ``decode_step_shortlist``).
-    """
-
-    def __init__(self, session: Session, states: Sequence[str], encoded: Mapping[str, Any],
-                 mask: np.ndarray, mode: str = "soft", eos: int = 3, min_len: int = 0,
-                 static_feeds: Mapping[str, Any] | None = None,
-                 columns: np.ndarray | None = None, signature: str = C.DECODE_STEP) -> None:
-        self.session, self.states, self.mode = session, list(states), mode
-        self.signature = signature
-        self.memory, self.keys, self.mask = encoded[C.ENC_MEMORY], encoded[C.ENC_KEYS], mask
-        self.eos, self.min_len, self.calls = eos, min_len, 0
-        self.static_feeds = dict(static_feeds or {})
-        self.columns = None if columns is None else np.asarray(columns, np.int32)
-        self.positions = np.arange(mask.shape[1])[None, :]
-        self.initial: State = {name: encoded[name] for name in self.states}
-        if mode == "monotonic":
-            self.initial[_POS] = np.zeros(mask.shape[0], np.int64)
-
-    def _run(self, tokens: np.ndarray, state: State, mask: np.ndarray) -> dict[str, np.ndarray]:
-        ids = tokens if self.columns is None else self.columns[tokens]
-        return self.session.run(self.signature, decode_feeds(
-            ids, self.memory, self.keys, mask, {n: state[n] for n in self.states},
-            self.static_feeds))
-
-    def __call__(self, tokens: np.ndarray, state: State) -> tuple[np.ndarray, State, np.ndarray]:
-        mask = self.mask
-        if self.mode == "monotonic":
-            mask = mask * (self.positions >= state[_POS][:, None]).astype(np.float32)
-        out = self._run(tokens, state, mask)
-        log_probs, att = out[C.DEC_LOG_PROBS], out[C.DEC_ATTENTION]
-        rows = len(tokens)
-        if log_probs.ndim != 2 or log_probs.shape[0] != rows or att.shape[0] != rows:
-            raise ArtifactError(f"{self.signature} returned log_probs of shape "
-                                f"{list(log_probs.shape)} and attention of shape "
-                                f"{list(att.shape)} for a batch of {rows} (model edited?)")
-        new = {name: out[name] for name in self.states}
-        if self.mode == "hard":
-            onehot = np.zeros_like(mask)
-            onehot[np.arange(len(att)), np.argmax(att * mask, axis=-1)] = 1.0
-            log_probs, att = self._run(tokens, state, onehot)[C.DEC_LOG_PROBS], onehot
-        elif self.mode == "monotonic":
-            new[_POS] = np.argmax(att * mask, axis=-1)
-        if self.calls < self.min_len:
-            suppress_eos(log_probs, self.eos)
-        self.calls += 1
-        return log_probs, new, att
-
+__all__ = ["Decoder", "Stepper", "decode_feeds", "encode_feeds", "pad_sources", "source_mask"]
 
 class Decoder:
     """Decode with a seq2seq model's ``encode`` + ``decode_step`` (checked at construction).
@@ -186,7 +74,6 @@ class Decoder:
         self._handoff_sl = None
         self.has_shortlist_step = C.DECODE_STEP_SHORTLIST in session.signatures
         self.shortlist_input = C.DEC_EXTRA_CANDIDATES  # the head layout (see .shortlist)
-        self._head: tuple[Shortlist | None, np.ndarray] = (None, np.zeros(0, np.int32))
         if self.has_shortlist_step:
             if C.DEC_CANDIDATES in session.signatures[C.DECODE_STEP_SHORTLIST].inputs:
                 self.shortlist_input = C.DEC_CANDIDATES  # exported before the head
@@ -335,9 +222,7 @@ class Decoder:
         exported before the head, which takes every candidate)."""
         if self.shortlist_input == C.DEC_CANDIDATES:
             return None
-        if self._head[0] is not shortlist:
-            self._head = (shortlist, shortlist.head(self.eos, (self.pad, self.bos)))
-        return self._head[1]
+        return shortlist.head(self.eos, (self.pad, self.bos))
 
     def candidates(self, batch_ids: Sequence[Sequence[int]], shortlist: Shortlist
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -360,12 +245,11 @@ class Decoder:
                 out[i, : len(c)] = c
             return out, np.array([n for _, n in sets]), None
         f = len(head)
-        union = np.unique(np.concatenate([c[f:n] for c, n in sets]))
-        cols, n = shortlist.pad_extras(head, union)
+        cols, n = shortlist.union(sets, head)
         allowed = np.zeros((len(sets), len(cols)), bool)
         allowed[:, :f] = True
         for i, (c, k) in enumerate(sets):
-            allowed[i, f + np.searchsorted(union, c[f:k])] = True
+            allowed[i, f + np.searchsorted(cols[f:n], c[f:k])] = True
         return np.tile(cols, (len(sets), 1)), np.full(len(sets), n), allowed
 
     def shortlist_feed(self, columns: np.ndarray, shortlist: Shortlist) -> dict[str, Any]:

@@ -17,12 +17,12 @@ from typing import NamedTuple
 import numpy as np
 
 from .beam import Hypothesis, length_penalty, sentence_done, top_candidates
-from .fast_greedy import bound_layout
+from .fast_greedy import bound_layout, pad_corrections
 from .session import BoundSignature
 
 # Margins below the best expansion tried in turn, each first counted on the float32 log
-# probabilities (one comparison, one count); finer than :data:`.beam.MARGINS` so the entries
-# gathered stay few (a 32-wide margin takes most of a 4 × 8k step: ~0.35 ms).
+# probabilities (one comparison, one count); finer than those of :func:`.beam.top_candidates`
+# so the entries gathered stay few (a 32-wide margin takes most of a 4 × 8k step: ~0.35 ms).
 PROBES = (2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0)
 
 
@@ -62,12 +62,6 @@ def top_expansions(scores: np.ndarray, log_probs: np.ndarray, m: int
     cand = (scores[:, None] + log_probs).reshape(1, -1)
     flat = top_candidates(cand, m)[0]
     return flat, cand[0, flat]
-
-
-def pad_corrections(pad_log_probs: np.ndarray, pad_cols: int) -> np.ndarray:
-    """f32[K] ``log(1 - m·p)`` per row (see :func:`.fast_greedy.pad_correction`)."""
-    mass = np.minimum(pad_cols * np.exp(pad_log_probs.astype(np.float64)), 1.0 - 1e-7)
-    return np.log1p(-mass).astype(np.float32)
 
 
 class _Final(NamedTuple):

@@ -23,6 +23,12 @@ def pad_correction(pad_log_prob: float, pad_cols: int) -> float:
     return float(np.log1p(-min(pad_cols * float(np.exp(pad_log_prob)), 1.0 - 1e-7)))
 
 
+def pad_corrections(pad_log_probs: np.ndarray, pad_cols: int) -> np.ndarray:
+    """f32[...] :func:`pad_correction` of every entry (a beam's rows, a sentence's steps)."""
+    mass = np.minimum(pad_cols * np.exp(pad_log_probs.astype(np.float64)), 1.0 - 1e-7)
+    return np.log1p(-mass).astype(np.float32)
+
+
 def suppress_eos(log_probs: np.ndarray, eos: int) -> None:
     """Forbid ``<eos>`` in f32[B, V] log probabilities (in place): what ``min_len`` does to
     each of the first ``min_len`` steps, on every decode path."""
@@ -109,8 +115,7 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
         for i, o in pairs:
             w.SetTensor(i, w.GetTensor(o, sub), sub)
     if pads:
-        score -= float(np.log1p(-np.minimum(pad_cols * np.exp(np.array(pads)),
-                                            1.0 - 1e-7)).sum())
+        score -= float(pad_corrections(np.array(pads), pad_cols).sum(dtype=np.float64))
     steps = len(ids) + finished
     attention = (np.concatenate(rows).astype(np.float32, copy=False) if rows
                  else np.zeros((0, width), np.float32))

@@ -51,7 +51,7 @@ class Shortlist:
     always: np.ndarray
     table: np.ndarray
     target_vocab: int
-    _masks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def per_source(self) -> int:
@@ -60,9 +60,12 @@ class Shortlist:
 
     def head(self, eos: int, never: Sequence[int] = ()) -> np.ndarray:
         """int32[F] the columns every sentence shares: ``<eos>``, then the ``always`` ids
-        (without ``<pad>``, ``<eos>`` and ``never``) in increasing order."""
-        rest = self.always[~np.isin(self.always, [eos, 0, *never])]
-        return np.concatenate([[eos], np.unique(rest)]).astype(np.int32)
+        (without ``<pad>``, ``<eos>`` and ``never``) in increasing order (cached)."""
+        key = ("head", eos, tuple(never))
+        if key not in self._cache:
+            rest = self.always[~np.isin(self.always, [eos, 0, *never])]
+            self._cache[key] = np.concatenate([[eos], np.unique(rest)]).astype(np.int32)
+        return self._cache[key]
 
     def candidates(self, source_ids: Sequence[int], eos: int, never: Sequence[int] = (),
                    head: np.ndarray | None = None) -> tuple[np.ndarray, int]:
@@ -97,16 +100,30 @@ class Shortlist:
         return out, n
 
     def _allowed(self, eos: int, never: tuple[int, ...], head: np.ndarray | None) -> np.ndarray:
-        """bool[V]: ids that may follow column 0 / the head (cached per arguments)."""
-        key = (eos, never, None if head is None else head.tobytes())
-        if key not in self._masks:
+        """bool[V]: ids that may follow column 0 / the head (cached; ``head`` is
+        :meth:`head`'s array for the same ``eos`` and ``never``, or None)."""
+        key = ("allowed", eos, never, head is not None)
+        if key not in self._cache:
             allowed = np.ones(self.target_vocab, bool)
             allowed[[eos, 0, *never]] = False
             if head is not None:
                 allowed[head] = False
-            self._masks.clear()
-            self._masks[key] = allowed
-        return self._masks[key]
+            self._cache[key] = allowed
+        return self._cache[key]
+
+    def union(self, sets: Sequence[tuple[np.ndarray, int]], head: np.ndarray
+              ) -> tuple[np.ndarray, int]:
+        """The head layout's columns of several sentences sharing one set of extras.
+
+        Args:
+            sets: :meth:`candidates` of each sentence (head layout, the same ``head``).
+            head: The head.
+
+        Returns:
+            :meth:`pad_extras` of the union of their extra candidates.
+        """
+        f = len(head)
+        return self.pad_extras(head, np.unique(np.concatenate([c[f:n] for c, n in sets])))
 
     @staticmethod
     def pad_extras(head: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, int]:

@@ -130,11 +130,10 @@ class Translator(LoadedModel):
                                          declared.source_vocab, declared.per_source,
                                          self.decoder.vocab_size)
         head = self.decoder.shortlist_head(shortlist)
-        if (declared.head is None) != (head is None) or \
-                (head is not None and declared.head != len(head)):
+        found = None if head is None else len(head)
+        if declared.head != found:
             raise self._fail(f"config declares a shortlist head of {declared.head} columns, "
-                             f"{C.DECODE_STEP_SHORTLIST!r} and shortlist.bin give "
-                             f"{None if head is None else len(head)}")
+                             f"{C.DECODE_STEP_SHORTLIST!r} and shortlist.bin give {found}")
         return shortlist
 
     @property

@@ -155,21 +155,17 @@ def test_a_damaged_or_missing_shortlist_is_refused(pipeline):
     with pytest.raises(ArtifactError, match="missing"):
         load_model(_rezip(path, lambda m: m.pop(C.SHORTLIST_MEMBER)))
 
-    def small(m):
-        cfg = json.loads(m[C.CONFIG_MEMBER])
-        cfg["seq2seq"]["shortlist"]["per_source"] += 1
-        m[C.CONFIG_MEMBER] = json.dumps(cfg).encode()
+    def one_more(field):  # the config's shortlist ``field`` one larger
+        def edit(m):
+            cfg = json.loads(m[C.CONFIG_MEMBER])
+            cfg["seq2seq"]["shortlist"][field] += 1
+            m[C.CONFIG_MEMBER] = json.dumps(cfg).encode()
+        return edit
 
     with pytest.raises(ArtifactError, match="bytes"):
-        load_model(_rezip(path, small))
-
-    def head(m):
-        cfg = json.loads(m[C.CONFIG_MEMBER])
-        cfg["seq2seq"]["shortlist"]["head"] += 1
-        m[C.CONFIG_MEMBER] = json.dumps(cfg).encode()
-
+        load_model(_rezip(path, one_more("per_source")))
     with pytest.raises(ArtifactError, match="head"):
-        load_model(_rezip(path, head))
+        load_model(_rezip(path, one_more("head")))
 
 
 def test_an_artifact_exported_before_the_shortlist_head_still_decodes(tr, pipeline):

@@ -31,24 +31,22 @@ def _dot(query: Any, keys: Any) -> Any:
 
 
 def _project(x: Any, w: Any) -> Any:
-    """``x @ w`` for x [B, T, D] with static T and D: reshaped to 2-D around the matmul with
-    constant shapes, so the exported graph has no shape arithmetic around its
-    FULLY_CONNECTED (a batch-dynamic 3-D matmul converts to SHAPE/GATHER/PACK chains)."""
-    t, d = x.shape[1], x.shape[2]
-    if t is None or d is None:
+    """``x @ w`` for x [B, ..., D] whose dimensions after B are static: reshaped to 2-D
+    around the matmul with constant shapes, so the exported graph has no shape arithmetic
+    around its FULLY_CONNECTED (a batch-dynamic N-D matmul converts to SHAPE/GATHER/PACK
+    chains)."""
+    inner = tuple(x.shape[1:])
+    if None in inner:
         return ops.matmul(x, w)
-    return ops.reshape(ops.matmul(ops.reshape(x, (-1, d)), w), (-1, t, w.shape[-1]))
+    return ops.reshape(ops.matmul(ops.reshape(x, (-1, inner[-1])), w),
+                       (-1, *inner[:-1], w.shape[-1]))
 
 
 def _tanh_score(query_proj: Any, keys: Any, v: Any) -> Any:
     """``v . tanh(query_proj[:, t] + keys[:, s])`` for every (t, s): ``[B, T, S]``."""
     hidden = ops.tanh(ops.expand_dims(query_proj, 2) + ops.expand_dims(keys, 1))
     # a matmul, not sum(hidden * v): TFLite's int16 SUM kernel is off by up to half the range
-    t, s, a = hidden.shape[1], hidden.shape[2], hidden.shape[3]
-    if None in (t, s, a):
-        return ops.squeeze(ops.matmul(hidden, ops.expand_dims(v, -1)), -1)
-    return ops.reshape(ops.matmul(ops.reshape(hidden, (-1, a)), ops.expand_dims(v, -1)),
-                       (-1, t, s))
+    return ops.squeeze(_project(hidden, ops.expand_dims(v, -1)), -1)
 
 
 @_REGISTER
