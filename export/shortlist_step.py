@@ -7,7 +7,10 @@ constant [F, H] matrix — a fully-connected layer the delegate runs like any ot
 E extra candidates, one set for all B rows, with their rows gathered from the output layer
 inside the step (one [E, H] gather, one small matmul); ``log_probs[B, F + E]`` is the
 log-softmax over both. Everything before the output layer is the very same
-:meth:`Seq2Seq.step_features` that ``decode_step`` runs.
+:meth:`Seq2Seq.step_features` that ``decode_step`` runs. Its beam twin
+``decode_step_shortlist_top`` adds ``top_log_probs f32[B, k]`` and ``top_columns
+int32[B, k]`` (k = ``SHORTLIST_TOP``, at most F): each row's k best columns, best first, from
+one in-graph top-k (TOPK_V2), so a beam reads K·k entries per step instead of K·(F + E).
 
 Measured on the real eng-fra model's output layer alone (V 8000, H 256, 1 thread, int8,
 batch 1 / 4): the full layer 44 / 115 µs; every candidate gathered per row (C ≈ 576, the
@@ -27,8 +30,9 @@ from edge_attn.runtime.shortlist import Shortlist
 
 
 def shortlist_endpoint(model: Any, tf: Any, calls: Any, decode_specs: list[Any],
-                       head: np.ndarray) -> tuple[Callable, list[Any]]:
-    """``(function, input_signature)`` of ``decode_step_shortlist`` for a built-in Seq2Seq.
+                       head: np.ndarray, top: bool = False) -> tuple[Callable, list[Any]]:
+    """``(function, input_signature)`` of ``decode_step_shortlist`` for a built-in Seq2Seq
+    (``top``: of its beam twin ``decode_step_shortlist_top``).
 
     Args:
         model: The Keras :class:`~edge_attn.models.seq2seq.Seq2Seq`.
@@ -42,6 +46,7 @@ def shortlist_endpoint(model: Any, tf: Any, calls: Any, decode_specs: list[Any],
     bias = tf.convert_to_tensor(model.project.bias)  # [V]
     head_ids = tf.constant(np.asarray(head, np.int32))
     head_rows, head_bias = tf.gather(kernel, head_ids), tf.gather(bias, head_ids)  # folded
+    top_k = min(C.SHORTLIST_TOP, len(head))
 
     def decode_step_shortlist(token, *rest):
         states = list(rest[: len(names)])
@@ -52,8 +57,13 @@ def shortlist_endpoint(model: Any, tf: Any, calls: Any, decode_specs: list[Any],
         rows = tf.gather(kernel, extra)  # [E, H]
         gathered = tf.matmul(features, rows, transpose_b=True) + tf.gather(bias, extra)
         logits = tf.concat([fixed, gathered], -1)  # [B, F + E]
-        return {C.DEC_LOG_PROBS: tf.nn.log_softmax(logits, -1), C.DEC_ATTENTION: attention,
-                **dict(zip(names, new_states))}
+        log_probs = tf.nn.log_softmax(logits, -1)
+        out = {C.DEC_LOG_PROBS: log_probs, C.DEC_ATTENTION: attention,
+               **dict(zip(names, new_states))}
+        if top:
+            best = tf.math.top_k(log_probs, k=top_k)  # [B, k] each, best first
+            out.update({C.DEC_TOP_LOG_PROBS: best.values, C.DEC_TOP_COLUMNS: best.indices})
+        return out
 
     spec = [*decode_specs, tf.TensorSpec([None], tf.int32, name=C.DEC_EXTRA_CANDIDATES)]
     return decode_step_shortlist, spec
@@ -69,14 +79,18 @@ def batch_extras(shortlist: Shortlist, sources: np.ndarray, eos: int,
 
 
 def with_shortlist(feeds: Iterator[tuple[str, dict[str, Any]]], shortlist: Shortlist,
-                   eos: int, never: tuple[int, ...] = ()
+                   eos: int, never: tuple[int, ...] = (), top: bool = True
                    ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Calibration feeds plus, after every ``decode_step`` feed, the same step for
-    ``decode_step_shortlist`` with the batch's real candidate sets."""
+    ``decode_step_shortlist`` (and ``decode_step_shortlist_top`` with ``top``) with the
+    batch's real candidate sets."""
     extras = None
     for name, feed in feeds:
         yield name, feed
         if name == C.ENCODE:
             extras = batch_extras(shortlist, np.asarray(feed[C.ENC_TOKENS]), eos, never)
         elif name == C.DECODE_STEP and extras is not None:
-            yield C.DECODE_STEP_SHORTLIST, dict(feed, **{C.DEC_EXTRA_CANDIDATES: extras})
+            step = dict(feed, **{C.DEC_EXTRA_CANDIDATES: extras})
+            yield C.DECODE_STEP_SHORTLIST, step
+            if top:  # the very same feeds: the twins get the same quantization
+                yield C.DECODE_STEP_SHORTLIST_TOP, step

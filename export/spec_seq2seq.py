@@ -132,8 +132,11 @@ class Seq2SeqSpec(CheckpointSpec):
             C.DECODE_STEP: (decode_step, decode_specs),
         }
         if self.shortlist is not None:
+            head = self.shortlist_head()
             eps[C.DECODE_STEP_SHORTLIST] = shortlist_endpoint(model, tf, calls, decode_specs,
-                                                              self.shortlist_head())
+                                                              head)
+            eps[C.DECODE_STEP_SHORTLIST_TOP] = shortlist_endpoint(model, tf, calls,
+                                                                  decode_specs, head, top=True)
         return eps
 
     def representative(self, examples: Examples, tick: Tick | None) -> Representative:

@@ -34,6 +34,14 @@ DECODE_STEP_SHORTLIST = "decode_step_shortlist"
 DEC_EXTRA_CANDIDATES = "extra_candidates"
 DEC_CANDIDATES = "candidates"
 UNBATCHED = (DEC_EXTRA_CANDIDATES,)  # step inputs without a batch dimension
+# Optional beam twin of the shortlist step: the same inputs and outputs plus each row's
+# SHORTLIST_TOP best columns, best first (ties: lower column first), and their log
+# probabilities from one in-graph top-k — what a beam reads instead of the whole row. A
+# signature of its own, so greedy steps do not pay for the top-k and switching between greedy
+# and beam does not re-allocate a step. Artifacts without it beam-decode from log_probs.
+DECODE_STEP_SHORTLIST_TOP = "decode_step_shortlist_top"
+DEC_TOP_LOG_PROBS, DEC_TOP_COLUMNS = "top_log_probs", "top_columns"
+SHORTLIST_TOP = 16
 SHORTLIST_MEMBER = "shortlist.bin"
 CLS_INPUTS, CLS_PROBS, CLS_ATTENTION = "inputs", "probs", "attention"
 STATE_PREFIX = "state_"  # decoder state tensors are state_h, state_c, state_position ...

@@ -31,6 +31,9 @@ from .stepper import Stepper, decode_feeds, encode_feeds, pad_sources, source_ma
 
 __all__ = ["Decoder", "Stepper", "decode_feeds", "encode_feeds", "pad_sources", "source_mask"]
 
+TOP_OUTPUTS = (C.DEC_TOP_LOG_PROBS, C.DEC_TOP_COLUMNS)  # of the beam's shortlist step
+
+
 class Decoder:
     """Decode with a seq2seq model's ``encode`` + ``decode_step`` (checked at construction).
 
@@ -71,23 +74,31 @@ class Decoder:
             raise self._fail(f"log_probs width {self.vocab_size} != target vocabulary size "
                              f"{want} in the config")
         self._handoff = None  # float I/O (every export mode): encode → decode loop handoff
-        self._handoff_sl = None
+        self._handoff_sl = self._handoff_beam = None
         self.has_shortlist_step = C.DECODE_STEP_SHORTLIST in session.signatures
+        self.shortlist_top = False
         self.shortlist_input = C.DEC_EXTRA_CANDIDATES  # the head layout (see .shortlist)
         if self.has_shortlist_step:
             if C.DEC_CANDIDATES in session.signatures[C.DECODE_STEP_SHORTLIST].inputs:
                 self.shortlist_input = C.DEC_CANDIDATES  # exported before the head
             sl = self._signature(C.DECODE_STEP_SHORTLIST, [*dec.inputs, self.shortlist_input],
                                  [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
+            self.shortlist_top = C.DECODE_STEP_SHORTLIST_TOP in session.signatures
+            if self.shortlist_top:
+                top = self._signature(C.DECODE_STEP_SHORTLIST_TOP, list(sl.inputs),
+                                      [*sl.outputs, *TOP_OUTPUTS])
         if enc.plain and dec.plain:
             self._handoff = self._lean(C.DECODE_STEP)
             if self.has_shortlist_step and sl.plain:
                 self._handoff_sl = self._lean(C.DECODE_STEP_SHORTLIST)
+                if self.shortlist_top and top.plain:  # the beam's own step
+                    self._handoff_beam = self._lean(C.DECODE_STEP_SHORTLIST_TOP, TOP_OUTPUTS)
 
-    def _lean(self, step: str) -> Any:
+    def _lean(self, step: str, extra: Sequence[str] = ()) -> Any:
         return self.session.handoff(
             C.ENCODE, step, [C.ENC_MEMORY, C.ENC_KEYS, *self.states],
-            [C.DEC_TOKEN, *self.states], [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states])
+            [C.DEC_TOKEN, *self.states],
+            [C.DEC_LOG_PROBS, C.DEC_ATTENTION, *self.states, *extra])
 
     def _fail(self, message: str) -> ArtifactError:
         return ArtifactError(f"{self.origin}: {message}")
@@ -270,7 +281,8 @@ class Decoder:
         if lean and mode == "soft" and len(batch_ids) == 1 and self._handoff_sl:
             tokens, mask = self.source_batch(batch_ids)
             rest = {C.DEC_MASK: mask, **feed}
-            return [self._bound(self._handoff_sl, tokens, rest, beam, max_len, alpha, min_len,
+            handoff = self._handoff_beam if beam > 1 and self._handoff_beam else self._handoff_sl
+            return [self._bound(handoff, tokens, rest, beam, max_len, alpha, min_len,
                                 cols[0], int(valid[0]))]
         inner, state = self.stepper(batch_ids, mode, beam, min_len, feed, None,
                                     C.DECODE_STEP_SHORTLIST)

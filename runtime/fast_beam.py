@@ -12,6 +12,7 @@ same hypothesis.
 
 from __future__ import annotations
 
+from math import isfinite
 from typing import NamedTuple
 
 import numpy as np
@@ -79,8 +80,8 @@ class _History:
     ``t``, ``column[t][j]`` the column it chose, ``attention[t]`` f32[K, S] the step's rows."""
 
     def __init__(self) -> None:
-        self.parent: list[np.ndarray] = []
-        self.column: list[np.ndarray] = []
+        self.parent: list[list[int]] = []
+        self.column: list[list[int]] = []
         self.attention: list[np.ndarray] = []
 
     def path(self, row: int, steps: int) -> tuple[list[int], list[np.ndarray]]:
@@ -93,15 +94,67 @@ class _History:
         return cols[::-1], rows[::-1]
 
 
+def top_rows(scores: list[float], top_values: np.ndarray, top_columns: np.ndarray, m: int,
+             real: int, total: int, eos_col: int) -> list[tuple[float, int]] | None:
+    """The ``m`` best expansions from each row's best columns (an in-graph top-k), or None
+    when those may not hold them.
+
+    Equal to the first ``m`` finite entries of :func:`top_expansions` as ``(-value, flat)``
+    (``flat = b * real + j``): a row's k best columns hold its ``m`` best expansions
+    unless more than ``k - m`` of them are skipped (``real`` and beyond: padding; ``eos_col``
+    when given as >= 0: ``<eos>`` before ``min_len``) or entries tie across the cut.
+
+    Args:
+        scores: K beam scores (``-inf`` = empty row).
+        top_values: f32[K, k] each row's best log probabilities, best first (ties: lower
+            column first), already renormalised.
+        top_columns: int32[K, k] their columns.
+        m: Expansions wanted.
+        real: Columns that may be expanded (the rest of the row is padding).
+        total: Columns per row of the step (the top-k ran over them).
+        eos_col: A column never expanded at this step, or -1.
+    """
+    k = top_columns.shape[1]
+    inf = float("inf")
+    picked: list[tuple[float, int]] = []
+    for b, (base, vals, cols) in enumerate(zip(scores, top_values.tolist(),
+                                               top_columns.tolist())):
+        if base == -inf:
+            continue
+        got, last = 0, inf
+        for v, j in zip(vals, cols):
+            if j >= real or j == eos_col:
+                continue
+            value = base + v
+            if not -inf < value < inf:
+                return None  # NaN or infinite: the general path decides
+            if got >= m and value != last:
+                break
+            picked.append((-value, b * real + j))
+            got, last = got + 1, value
+        else:
+            if k < total:
+                return None  # the row's list ran out: more of the row may belong
+    picked.sort()
+    return picked[:m]
+
+
 def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int, eos: int,
                alpha: float = 0.0, min_len: int = 0, columns: np.ndarray | None = None,
                valid: int = 0) -> Hypothesis:
     """Beam-search one sentence on a bound ``decode_step`` (or ``decode_step_shortlist``).
 
+    When the step is bound with two outputs after the states — ``top_log_probs`` and
+    ``top_columns`` of a shortlist step — each step reads those K·k entries (k =
+    ``SHORTLIST_TOP``) instead of the whole ``log_probs`` (:func:`top_rows`); otherwise,
+    or when they may not hold the best expansions, it selects on ``log_probs``
+    (:func:`top_expansions`). Both give the same expansions.
+
     Args:
         step: Bound with changing inputs ``[token, *states]`` and outputs
-            ``[log_probs, attention, *states]``, batch K, every other input already set with
-            K identical rows (``Handoff(..., repeat=K)``), tokens set to ``<bos>``.
+            ``[log_probs, attention, *states(, top_log_probs, top_columns)]``, batch K, every
+            other input already set with K identical rows (``Handoff(..., repeat=K)``),
+            tokens set to ``<bos>``.
         k: Beam width K.
         width: Source length S (attention width), for the empty result.
         max_len: Maximum decoding steps.
@@ -120,57 +173,67 @@ def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int,
     w, sub = step.wrapper, step.subgraph
     token_in, logp_out, att_out, pairs, real, pad_cols, eos_col = bound_layout(
         step, eos, columns, valid)
-    scores = np.full(k, -np.inf)
-    scores[0] = 0.0  # the K rows start identical: only the first one is expanded
-    identity = np.arange(k)
+    top = step.outputs[2 + len(pairs):] if columns is not None else []
+    scores = [0.0] + [-np.inf] * (k - 1)  # the K rows start identical: expand the first
     history = _History()
     final: list[_Final] = []  # hypotheses are built at the end, for the winner only
 
-    def ended(row: int, steps: int, score: float, finished: bool) -> _Final:
-        return _Final(float(score / length_penalty(steps, alpha)), float(score), row,
-                      len(history.parent), finished)
+    def ended(row: int, score: float, t: int, finished: bool) -> _Final:
+        # a hypothesis ending with <eos> at step t continues a row of step t - 1
+        return _Final(score / length_penalty(t + 1, alpha), score, row, t + 1 - finished,
+                      finished)
 
     w.SetTensor(token_in, np.full(k, bos, np.int32), sub)
     for t in range(max_len):
         w.Invoke(sub)
         out = w.GetTensor(logp_out, sub)  # f32[K, V] (shortlist: f32[K, C])
-        log_probs = out if real is None else out[:, :real]
-        if pad_cols:
-            log_probs = log_probs - pad_corrections(out[:, real], pad_cols)[:, None]
-        if t < min_len:
-            log_probs[:, eos_col] = -np.inf
-        flat, values = top_expansions(scores, log_probs, 2 * k)
-        # beam_search's rule, vectorised: walk the expansions best first (finite ones);
-        # <eos> ends a hypothesis, others fill the K rows; stop once K rows are filled.
-        finite = np.isfinite(values)
-        flat, values = flat[finite], values[finite]
-        rows, toks = np.divmod(flat, log_probs.shape[1])
-        is_eos = toks == eos_col
-        cont = np.flatnonzero(~is_eos)[:k]
-        seen = int(cont[-1]) + 1 if len(cont) == k else len(flat)
-        final += [ended(int(rows[i]), t + 1, values[i], True)
-                  for i in np.flatnonzero(is_eos[:seen])]
-        alive = len(cont)
-        parent, new_scores = identity.copy(), np.full(k, -np.inf)
-        chosen = np.full(k, eos_col, np.int32)
-        parent[:alive], new_scores[:alive], chosen[:alive] = rows[cont], values[cont], toks[cont]
+        columns_of = out.shape[1]  # the step's columns; log_probs' are the first stride
+        stride = columns_of if real is None else real
+        corr = pad_corrections(out[:, real], pad_cols) if pad_cols else None
+        best = None
+        if len(top) == 2:
+            values = w.GetTensor(top[0], sub)
+            best = top_rows(scores, values if corr is None else values - corr[:, None],
+                            w.GetTensor(top[1], sub), 2 * k, stride, columns_of,
+                            eos_col if t < min_len else -1)
+        if best is None:
+            log_probs = out if real is None else out[:, :real]
+            if corr is not None:
+                log_probs = log_probs - corr[:, None]
+            if t < min_len:
+                log_probs[:, eos_col] = -np.inf
+            flat, values = top_expansions(np.array(scores), log_probs, 2 * k)
+            best = [(-v, f) for v, f in zip(values.tolist(), flat.tolist()) if isfinite(v)]
+        # beam_search's rule: walk the expansions best first; <eos> ends a hypothesis,
+        # others fill the K rows; stop once K rows are filled.
+        parent, chosen = list(range(k)), [eos_col] * k
+        scores, alive = [-np.inf] * k, 0
+        for neg, flat in best:
+            row, col = divmod(flat, stride)
+            if col == eos_col:
+                final.append(ended(row, -neg, t, True))
+                continue
+            parent[alive], chosen[alive], scores[alive] = row, col, -neg
+            alive += 1
+            if alive == k:
+                break
         history.parent.append(parent)
         history.column.append(chosen)
         history.attention.append(w.GetTensor(att_out, sub))
-        scores = new_scores
         if t == max_len - 1:
-            final += [ended(b, t + 1, scores[b], False) for b in range(k)
-                      if np.isfinite(scores[b])]
+            final += [ended(b, scores[b], t, False) for b in range(alive)]
             break
-        if sentence_done(final, scores, t + 1, max_len, k, alpha):
+        if sentence_done(final, np.array(scores), t + 1, max_len, k, alpha):
             break
-        w.SetTensor(token_in, chosen if columns is None else columns[chosen], sub)
+        w.SetTensor(token_in, np.array(chosen, np.int32) if columns is None
+                    else columns[chosen], sub)
+        rows = np.array(parent)
         for i, o in pairs:
-            w.SetTensor(i, w.GetTensor(o, sub)[parent], sub)
+            w.SetTensor(i, w.GetTensor(o, sub)[rows], sub)
     if not final:
         return Hypothesis([], float("-inf"), float("-inf"), np.zeros((0, width)), False)
-    best = max(final, key=lambda f: f.normalized_score)
-    cols, att_rows = history.path(best.row, best.steps)
+    win = max(final, key=lambda f: f.normalized_score)
+    cols, att_rows = history.path(win.row, win.steps)
     ids = cols if columns is None else [int(columns[c]) for c in cols]
     att = np.stack(att_rows).astype(np.float32) if att_rows else np.zeros((0, width), np.float32)
-    return Hypothesis(ids, best.score, best.normalized_score, att, best.finished)
+    return Hypothesis(ids, win.score, win.normalized_score, att, win.finished)

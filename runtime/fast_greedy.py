@@ -46,10 +46,11 @@ def bound_layout(step: BoundSignature, eos: int, columns: np.ndarray | None, val
         ValueError: The step is not bound as ``[token, *states]`` in and
             ``[log_probs, attention, *states]`` out.
     """
-    states_in, states_out = step.inputs[1:], step.outputs[2:]
+    states_in = step.inputs[1:]
+    states_out = step.outputs[2:2 + len(states_in)]  # outputs after the states: extras
     if len(states_in) != len(states_out):
         raise ValueError("decode_step must be bound with [token, *states] in and "
-                         "[log_probs, attention, *states] out")
+                         "[log_probs, attention, *states, ...] out")
     if columns is None:
         return (step.inputs[0], step.outputs[0], step.outputs[1],
                 list(zip(states_in, states_out)), None, 0, eos)

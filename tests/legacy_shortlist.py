@@ -1,10 +1,12 @@
-"""Export as edge-attn did before the shortlist head: ``decode_step_shortlist`` took every
-candidate of every row (``candidates int32[B, C]``, rows gathered per step) and the config
-declared no head. Users hold such artifacts; the fixtures build one to prove they still
-decode (tests/test_runtime_shortlist_model.py)."""
+"""Export as earlier edge-attn did. Before the shortlist head, ``decode_step_shortlist``
+took every candidate of every row (``candidates int32[B, C]``, rows gathered per step) and
+the config declared no head; after it and before the in-graph top-k, the step had no
+``decode_step_shortlist_top`` twin. Users hold such artifacts; the fixtures build
+them to prove they still decode (tests/test_runtime_shortlist_model.py)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,7 +16,8 @@ import numpy as np
 from edge_attn.runtime import constants as C
 
 
-def _endpoint(model: Any, tf: Any, calls: Any, decode_specs: list[Any], head: Any) -> tuple:
+def _endpoint(model: Any, tf: Any, calls: Any, decode_specs: list[Any], head: Any,
+              top: bool = False) -> tuple:
     names = model.state_names
     kernel = tf.transpose(tf.convert_to_tensor(model.project.kernel))  # [V, H]
     bias = tf.convert_to_tensor(model.project.bias)
@@ -53,11 +56,33 @@ def legacy_shortlist_export() -> Iterator[None]:
     """Within the block, ``export(..., shortlist_data=...)`` writes the pre-head layout."""
     from edge_attn.export import spec_seq2seq as mod
 
-    saved = mod.shortlist_endpoint, mod.with_shortlist, mod.ShortlistConfig
+    saved = mod.shortlist_endpoint, mod.ShortlistConfig
     config = mod.ShortlistConfig
-    mod.shortlist_endpoint, mod.with_shortlist = _endpoint, _feeds
+    mod.shortlist_endpoint = _endpoint
     mod.ShortlistConfig = lambda *args: config(*args[:5])  # no head declared
+    try:
+        with no_top_export():
+            mod.with_shortlist = _feeds  # restored by no_top_export
+            yield
+    finally:
+        mod.shortlist_endpoint, mod.ShortlistConfig = saved
+
+
+@contextmanager
+def no_top_export() -> Iterator[None]:
+    """Within the block, export writes no ``decode_step_shortlist_top`` signature."""
+    from edge_attn.export import spec_seq2seq as mod
+
+    saved = mod.Seq2SeqSpec.endpoints, mod.with_shortlist
+
+    def endpoints(self: Any, calls: Any) -> dict:
+        eps = saved[0](self, calls)
+        eps.pop(C.DECODE_STEP_SHORTLIST_TOP, None)
+        return eps
+
+    mod.Seq2SeqSpec.endpoints = endpoints
+    mod.with_shortlist = functools.partial(saved[1], top=False)
     try:
         yield
     finally:
-        mod.shortlist_endpoint, mod.with_shortlist, mod.ShortlistConfig = saved
+        mod.Seq2SeqSpec.endpoints, mod.with_shortlist = saved

@@ -36,8 +36,10 @@ ARTIFACTS = [("dates", "float32"), ("dates", "int8"), ("text", "float32"), ("tex
 # small enough (8 frequent + 6 per source token) that it really restricts the ~100 targets.
 SHORTLIST_ARTIFACTS = [("dates", "float32"), ("dates", "int8")]
 SHORTLIST_SIZE = (8, 6)
-# The same float32 shortlist artifact as export wrote it before the shortlist head.
+# The same float32 shortlist artifact as export wrote it before the shortlist head, and
+# before the shortlist step's in-graph top-k.
 LEGACY_SHORTLIST = ("dates", "float32-shortlist-prehead")
+NO_TOP_SHORTLIST = ("dates", "float32-shortlist-notop")
 # int8 with the attention and the output projection kept in float (mixed precision), with
 # the shortlist too: the runtime-only environment checks that it runs on tflite-runtime.
 MIXED_ARTIFACT = ("dates", "int8-mixed", ("attention", "output"))
@@ -217,6 +219,9 @@ def build(out: Path) -> dict[str, Path]:
         with _test_module("legacy_shortlist").legacy_shortlist_export():
             export(ckpts[LEGACY_SHORTLIST[0]], tmp / ("-".join(LEGACY_SHORTLIST) + ".eatt"),
                    "float32", shortlist_data=str(pairs), shortlist_size=SHORTLIST_SIZE)
+        with _test_module("legacy_shortlist").no_top_export():
+            export(ckpts[NO_TOP_SHORTLIST[0]], tmp / ("-".join(NO_TOP_SHORTLIST) + ".eatt"),
+                   "float32", shortlist_data=str(pairs), shortlist_size=SHORTLIST_SIZE)
         name, label, keep = MIXED_ARTIFACT
         export(ckpts[name], tmp / f"{name}-{label}.eatt", "int8", keep_float=keep,
                shortlist_data=str(pairs), shortlist_size=SHORTLIST_SIZE)
@@ -237,7 +242,8 @@ def paths(folder: Path) -> dict[str, Path]:
     p.update({f"{n}-{m}": folder / f"{n}-{m}.eatt" for n, m in ARTIFACTS})
     p.update({f"{n}-{m}-shortlist": folder / f"{n}-{m}-shortlist.eatt"
               for n, m in SHORTLIST_ARTIFACTS})
-    p["-".join(LEGACY_SHORTLIST)] = folder / ("-".join(LEGACY_SHORTLIST) + ".eatt")
+    for legacy in (LEGACY_SHORTLIST, NO_TOP_SHORTLIST):
+        p["-".join(legacy)] = folder / ("-".join(legacy) + ".eatt")
     p[f"{MIXED_ARTIFACT[0]}-{MIXED_ARTIFACT[1]}"] = (
         folder / f"{MIXED_ARTIFACT[0]}-{MIXED_ARTIFACT[1]}.eatt")
     p.update({f"{n}-{m}": folder / f"{n}-{m}.eatt" for n, m in USER_ARTIFACTS})

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from edge_attn.runtime import constants as C
-from edge_attn.runtime import load_model
+from edge_attn.runtime import fast_beam, load_model
 from edge_attn.runtime.beam import top_candidates
 from edge_attn.runtime.decoder import encode_feeds
-from edge_attn.runtime.fast_beam import top_expansions
+from edge_attn.runtime.fast_beam import top_expansions, top_rows
 from edge_attn.runtime.translator import Translator
 
 TEXTS = ["the 3rd of March, 2021", "mercredi 14 juillet 1965", "12/25/49", "1. Mai 2033",
@@ -33,6 +33,11 @@ def listed(pipeline) -> Translator:
     return load_model(pipeline["dates-float32-shortlist"])
 
 
+@pytest.fixture(scope="module")
+def listed_int8(pipeline) -> Translator:
+    return load_model(pipeline["dates-int8-shortlist"])
+
+
 def _ids(tr: Translator, text: str) -> list[int]:
     return tr.source_tokenizer.encode(text, add_eos=False)[: tr.source_len]
 
@@ -45,13 +50,21 @@ def _same(a, b) -> None:
 
 @pytest.mark.parametrize("k,alpha,min_len", [(4, 0.0, 0), (4, 0.6, 0), (2, 1.0, 3),
                                              (3, 0.6, "max"), (8, 0.6, 0)])
-@pytest.mark.parametrize("which", ["plain", "listed"])
-def test_bound_beam_equals_general_beam(request, which, k, alpha, min_len):
+@pytest.mark.parametrize("which", ["plain", "listed", "listed_int8"])
+def test_bound_beam_equals_general_beam(request, monkeypatch, which, k, alpha, min_len):
     tr = request.getfixturevalue(which)
     assert tr.decoder.lean
-    shortlist = tr.shortlist if which == "listed" else None
+    shortlist = tr.shortlist if which != "plain" else None
     max_len = tr.max_target_len
     min_len = max_len if min_len == "max" else min_len
+    answered = []  # steps selected from the in-graph top-k lists
+
+    def counted(*args):
+        got = top_rows(*args)
+        answered.append(got is not None)
+        return got
+
+    monkeypatch.setattr(fast_beam, "top_rows", counted)
     for text in TEXTS:
         ids = _ids(tr, text)
         fast = tr.decoder.decode([ids], k, max_len, alpha, "soft", min_len, shortlist=shortlist)
@@ -59,6 +72,10 @@ def test_bound_beam_equals_general_beam(request, which, k, alpha, min_len):
                                  lean=False)
         _same(fast[0], slow[0])
         assert len(fast[0].ids) >= min_len or not fast[0].finished
+    if which == "plain":
+        assert not answered  # the full-vocabulary step has no top-k outputs
+    elif k <= 3:  # its k = min(16, head) listed columns hold the 2K best of small beams
+        assert any(answered), answered
 
 
 def test_translator_single_sentence_beam_equals_its_batch_beam(listed):
@@ -122,3 +139,61 @@ def test_top_expansions_fall_back_on_nan_like_the_full_selection():
     flat, _ = top_expansions(scores, log_probs, 4)
     cand = (scores[:, None] + log_probs).reshape(1, -1)
     np.testing.assert_array_equal(flat, top_candidates(cand, 4)[0])
+
+
+def _top_rows_reference(scores, log_probs, m, real, eos_col):
+    """``(-value, flat)`` of the m best finite expansions of the real columns (<eos>
+    forbidden when ``eos_col`` >= 0), by a stable full sort (flat = b * real + j)."""
+    lp = log_probs[:, :real].copy()
+    if eos_col >= 0:
+        lp[:, eos_col] = -np.inf
+    cand = (scores[:, None] + lp).reshape(-1)
+    order = np.argsort(-cand, kind="stable")[:m]
+    return [(-float(cand[f]), int(f)) for f in order if np.isfinite(cand[f])]
+
+
+def _check_top_rows(seed: int) -> bool:
+    """Whether top_rows answered (its answer checked) on random case ``seed``."""
+    rng = np.random.default_rng(seed)
+    k_beams, total = int(rng.integers(1, 6)), int(rng.choice([12, 40, 600]))
+    top = min(16, total)
+    logits = rng.normal(size=(k_beams, total)) * rng.choice([1.0, 4.0])
+    log_probs = (logits - np.log(np.exp(logits).sum(1, keepdims=True))).astype(np.float32)
+    if seed % 3 == 0:  # int8 log-softmax output: steps of 1/16, many ties
+        log_probs = (np.round(log_probs * 16) / 16).astype(np.float32)
+    real = total - int(rng.integers(0, 4))  # the rest is padding
+    scores = -np.abs(rng.normal(size=k_beams)) * rng.choice([0.1, 10.0])
+    if seed % 5 == 1 and k_beams > 1:
+        scores[1:] = -np.inf
+    eos_col = 0 if seed % 2 else -1
+    cols = np.argsort(-log_probs, axis=1, kind="stable")[:, :top].astype(np.int32)
+    vals = np.take_along_axis(log_probs, cols, 1)
+    m = 2 * k_beams
+    got = top_rows(scores.tolist(), vals, cols, m, real, total, eos_col)
+    if got is not None:
+        assert got == _top_rows_reference(scores, log_probs, m, real, eos_col)
+    else:
+        assert top < total, "declined although each row's list covers the whole row"
+    return got is not None
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_top_rows_equal_a_stable_full_sort_or_decline(seed):
+    """Each row's k best columns (what the step's in-graph top-k outputs) give the m best
+    expansions exactly — with padding columns, a forbidden <eos>, empty rows, int8-like
+    ties — or None when they may not hold them."""
+    _check_top_rows(seed)
+
+
+def test_top_rows_answer_the_common_case():
+    """Beams of 1-5 over 16 listed columns: the lists hold the answer in most cases."""
+    answered = sum(_check_top_rows(s) for s in range(60))
+    assert answered >= 45, answered
+
+
+def test_top_rows_decline_when_too_many_listed_columns_are_padding():
+    log_probs = np.log(np.full((1, 40), 1 / 40, np.float32))
+    log_probs[0, 30:] = 0.0  # the padding columns lead every list
+    cols = np.argsort(-log_probs, axis=1, kind="stable")[:, :16].astype(np.int32)
+    vals = np.take_along_axis(log_probs, cols, 1)
+    assert top_rows([0.0], vals, cols, 8, 30, 40, -1) is None

@@ -183,3 +183,46 @@ def test_an_artifact_exported_before_the_shortlist_head_still_decodes(tr, pipeli
         assert [a.ids for a in lean] == [b.ids for b in batch] == [c.ids for c in new]
         for a, c in zip(lean, new):
             assert a.score == pytest.approx(c.score, abs=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["float32", "int8"])
+def test_the_beam_twin_is_the_shortlist_step_plus_its_best_columns(pipeline, mode):
+    """``decode_step_shortlist_top`` returns exactly what ``decode_step_shortlist`` returns
+    (same graph, same quantization) plus each row's best columns of its own ``log_probs``,
+    best first, ties (many in int8) to the lower column."""
+    q = load_model(pipeline[f"dates-{mode}-shortlist"])
+    assert q.decoder.shortlist_top
+    batch = [_ids(q, t) for t in TEXTS]
+    tokens, mask = q.decoder.source_batch(batch)
+    enc = q.session.run(C.ENCODE, {C.ENC_TOKENS: tokens, C.ENC_MASK: mask})
+    cols, _, _ = q.decoder.candidates(batch, q.shortlist)
+    rng = np.random.default_rng(0)
+    for step in range(3):  # <bos>, then random candidates and perturbed states
+        prev = (np.full(len(batch), q.target_tokenizer.BOS_ID, np.int32) if step == 0
+                else cols[np.arange(len(batch)), rng.integers(1, 6, len(batch))])
+        states = {n: enc[n] + (step > 0) * rng.normal(0, 0.5, enc[n].shape).astype(np.float32)
+                  for n in q.states}
+        feeds = dict(decode_feeds(prev.astype(np.int32), enc[C.ENC_MEMORY], enc[C.ENC_KEYS],
+                                  mask, states), **q.decoder.shortlist_feed(cols, q.shortlist))
+        plain = q.session.run(C.DECODE_STEP_SHORTLIST, feeds)
+        out = q.session.run(C.DECODE_STEP_SHORTLIST_TOP, feeds)
+        for name, value in plain.items():
+            np.testing.assert_array_equal(out[name], value)
+        lp, top = out[C.DEC_LOG_PROBS], out[C.DEC_TOP_COLUMNS]
+        k = min(C.SHORTLIST_TOP, len(q.decoder.shortlist_head(q.shortlist)))
+        assert top.shape == (len(batch), k)
+        np.testing.assert_array_equal(top, np.argsort(-lp, axis=1, kind="stable")[:, :k])
+        np.testing.assert_array_equal(out[C.DEC_TOP_LOG_PROBS], np.take_along_axis(lp, top, 1))
+
+
+def test_an_artifact_exported_before_the_beam_twin_still_decodes(tr, pipeline):
+    """It has no ``decode_step_shortlist_top``: the beam reads ``log_probs`` of the shortlist
+    step and returns exactly what the artifact with the twin returns (same checkpoint)."""
+    old = load_model(pipeline["dates-float32-shortlist-notop"])
+    assert not old.decoder.shortlist_top and tr.decoder.shortlist_top
+    for kwargs in ({}, {"beam": 2}, {"beam": 4, "length_penalty": 0.6}, {"beam": 3,
+                                                                        "min_len": 4}):
+        for text in TEXTS:
+            a, b = old.translate(text, **kwargs)[0], tr.translate(text, **kwargs)[0]
+            assert a.ids == b.ids and a.score == b.score and a.finished == b.finished
+            np.testing.assert_array_equal(a.attention, b.attention)
