@@ -22,22 +22,24 @@ MODEL_REVISION = 2
 
 
 def train_cached(out: Path, name: str, options: dict[str, Any],
-                 verbose: int = 0) -> dict[str, Any]:
+                 verbose: int = 0, fit_revision: int = 1) -> dict[str, Any]:
     """Train ``name`` (TrainOptions fields in ``options``) unless cached; the summary.
 
-    ``verbose`` is Keras's (2: one line per epoch) and is not part of the cache key."""
+    ``verbose`` is Keras's (2: one line per epoch) and is not part of the cache key;
+    ``fit_revision`` is (raise it to retrain a model whose training the code changed)."""
     ckpt = out / f"{name}-ckpt"
     record = out / f"{name}-train.json"
     cached = read_json(record)
     if (cached and cached.get("options") == options
             and cached.get("model_revision") == MODEL_REVISION
+            and cached.get("fit_revision", 1) == fit_revision
             and (ckpt / "config.json").is_file()):
         return dict(cached["summary"], cached=True)
     from edge_attn.training import TrainOptions, train
 
     summary = train(TrainOptions(out=str(ckpt), verbose=verbose, force=True, **options))
     write_json(record, {"options": options, "model_revision": MODEL_REVISION,
-                        "summary": summary})
+                        "fit_revision": fit_revision, "summary": summary})
     return dict(summary, cached=False)
 
 

@@ -7,7 +7,7 @@ import contextlib
 import keras
 import numpy as np
 
-from edge_attn.training.fit import BatchProgress, compile_and_fit, distribution_scope
+from edge_attn.training.fit import BatchProgress, Warmup, compile_and_fit, distribution_scope
 
 
 def _data(n: int = 256):
@@ -78,3 +78,20 @@ def test_the_training_command_mirrors_over_several_devices(tmp_path):
     assert training["replicas"] == 2 and training["epochs_run"] == 2
     losses = training["history"]["loss"]
     assert all(np.isfinite(losses)) and losses[1] < losses[0]
+
+
+def test_the_learning_rate_is_warmed_up_over_the_first_epoch():
+    """Rate seen by each batch of the first epoch: k/8 of the target for batch k of 8, then
+    the target itself."""
+    x, y = _data()
+    seen: list[float] = []
+
+    class Spy(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    model = _model()
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[Warmup(8, 1e-2), Spy()])
+    np.testing.assert_allclose(seen, [1e-2 * k / 8 for k in range(1, 9)] + [1e-2] * 8,
+                               rtol=1e-6)
