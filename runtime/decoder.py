@@ -144,7 +144,7 @@ class Decoder:
             static_feeds = {k: v if k in C.UNBATCHED else np.repeat(np.asarray(v), repeat, 0)
                             for k, v in (static_feeds or {}).items()}
         eos = self.eos if columns is None else _column(columns, self.eos, "<eos>")
-        if signature == C.DECODE_STEP_SHORTLIST:
+        if signature in (C.DECODE_STEP_SHORTLIST, C.DECODE_STEP_SHORTLIST_TOP):
             eos = ShortlistStep.EOS_COLUMN
         step = Stepper(self.session, self.states, enc, mask, mode, eos, min_len, static_feeds,
                        columns, signature)
@@ -284,8 +284,11 @@ class Decoder:
             handoff = self._handoff_beam if beam > 1 and self._handoff_beam else self._handoff_sl
             return [self._bound(handoff, tokens, rest, beam, max_len, alpha, min_len,
                                 cols[0], int(valid[0]))]
-        inner, state = self.stepper(batch_ids, mode, beam, min_len, feed, None,
-                                    C.DECODE_STEP_SHORTLIST)
+        # a beam runs on the beam twin on every path: the bound loop's hypotheses and these
+        # come from the same kernels (backends may round the twins apart in the last bit)
+        sig = (C.DECODE_STEP_SHORTLIST_TOP if beam > 1 and self.shortlist_top
+               else C.DECODE_STEP_SHORTLIST)
+        inner, state = self.stepper(batch_ids, mode, beam, min_len, feed, None, sig)
         step = ShortlistStep(inner, np.repeat(cols, beam, axis=0), np.repeat(valid, beam),
                              self.bos, None if allowed is None else np.repeat(allowed, beam, 0))
         bos, eos = ShortlistStep.BOS_COLUMN, ShortlistStep.EOS_COLUMN

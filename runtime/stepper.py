@@ -84,7 +84,8 @@ class Stepper:
         static_feeds: Extra ``decode_step`` inputs set on every call (e.g. a shortlist).
         columns: int[V'] vocabulary id of each ``log_probs`` column when the model outputs a
             subset of the vocabulary; tokens given to the step are then column indices.
-        signature: The step signature (``decode_step`` or ``decode_step_shortlist``).
+        signature: The step signature (``decode_step``, ``decode_step_shortlist`` or its
+            beam twin ``decode_step_shortlist_top``).
     """
 
     def __init__(self, session: Session, states: Sequence[str], encoded: Mapping[str, Any],

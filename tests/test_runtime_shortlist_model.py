@@ -187,9 +187,10 @@ def test_an_artifact_exported_before_the_shortlist_head_still_decodes(tr, pipeli
 
 @pytest.mark.parametrize("mode", ["float32", "int8"])
 def test_the_beam_twin_is_the_shortlist_step_plus_its_best_columns(pipeline, mode):
-    """``decode_step_shortlist_top`` returns exactly what ``decode_step_shortlist`` returns
-    (same graph, same quantization) plus each row's best columns of its own ``log_probs``,
-    best first, ties (many in int8) to the lower column."""
+    """``decode_step_shortlist_top`` returns what ``decode_step_shortlist`` returns (same
+    graph, same quantization: equal on ai-edge-litert, to the last bit of float32 on
+    tflite-runtime 2.14, whose delegate splits the two graphs differently) plus each row's best
+    columns of its own ``log_probs``, best first, ties (many in int8) to the lower column."""
     q = load_model(pipeline[f"dates-{mode}-shortlist"])
     assert q.decoder.shortlist_top
     batch = [_ids(q, t) for t in TEXTS]
@@ -207,7 +208,7 @@ def test_the_beam_twin_is_the_shortlist_step_plus_its_best_columns(pipeline, mod
         plain = q.session.run(C.DECODE_STEP_SHORTLIST, feeds)
         out = q.session.run(C.DECODE_STEP_SHORTLIST_TOP, feeds)
         for name, value in plain.items():
-            np.testing.assert_array_equal(out[name], value)
+            np.testing.assert_allclose(out[name], value, rtol=1e-5, atol=1e-6)
         lp, top = out[C.DEC_LOG_PROBS], out[C.DEC_TOP_COLUMNS]
         k = min(C.SHORTLIST_TOP, len(q.decoder.shortlist_head(q.shortlist)))
         assert top.shape == (len(batch), k)
@@ -217,12 +218,14 @@ def test_the_beam_twin_is_the_shortlist_step_plus_its_best_columns(pipeline, mod
 
 def test_an_artifact_exported_before_the_beam_twin_still_decodes(tr, pipeline):
     """It has no ``decode_step_shortlist_top``: the beam reads ``log_probs`` of the shortlist
-    step and returns exactly what the artifact with the twin returns (same checkpoint)."""
+    step and returns what the artifact with the twin returns (same checkpoint; the scores to
+    float32 rounding, see the test above)."""
     old = load_model(pipeline["dates-float32-shortlist-notop"])
     assert not old.decoder.shortlist_top and tr.decoder.shortlist_top
     for kwargs in ({}, {"beam": 2}, {"beam": 4, "length_penalty": 0.6}, {"beam": 3,
                                                                         "min_len": 4}):
         for text in TEXTS:
             a, b = old.translate(text, **kwargs)[0], tr.translate(text, **kwargs)[0]
-            assert a.ids == b.ids and a.score == b.score and a.finished == b.finished
-            np.testing.assert_array_equal(a.attention, b.attention)
+            assert a.ids == b.ids and a.finished == b.finished
+            assert a.score == pytest.approx(b.score, abs=1e-5)
+            np.testing.assert_allclose(a.attention, b.attention, atol=1e-6)
