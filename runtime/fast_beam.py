@@ -117,6 +117,7 @@ def top_rows(scores: list[float], top_values: np.ndarray, top_columns: np.ndarra
     k = top_columns.shape[1]
     inf = float("inf")
     picked: list[tuple[float, int]] = []
+    cut = -inf  # the m-th best value so far: a row's later entries below it cannot enter
     for b, (base, vals, cols) in enumerate(zip(scores, top_values.tolist(),
                                                top_columns.tolist())):
         if base == -inf:
@@ -128,13 +129,18 @@ def top_rows(scores: list[float], top_values: np.ndarray, top_columns: np.ndarra
             value = base + v
             if not -inf < value < inf:
                 return None  # NaN or infinite: the general path decides
-            if got >= m and value != last:
+            if value < cut or (got >= m and value != last):
                 break
             picked.append((-value, b * real + j))
             got, last = got + 1, value
         else:
             if k < total:
                 return None  # the row's list ran out: more of the row may belong
+        if len(picked) > m:
+            picked.sort()
+            cut = -picked[m - 1][0]
+            while -picked[-1][0] < cut:
+                picked.pop()
     picked.sort()
     return picked[:m]
 
