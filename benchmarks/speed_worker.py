@@ -31,17 +31,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rt_worker import RawSentence, RawSignature, interleaved  # noqa: E402
+from rt_worker import RawSentence, RawSignature, bare_interpreter, interleaved  # noqa: E402
 
 from edge_attn.runtime import beam as beam_mod  # noqa: E402
 from edge_attn.runtime import constants as C  # noqa: E402
-from edge_attn.runtime.backend import make_interpreter  # noqa: E402
 from edge_attn.runtime.model import encode_source  # noqa: E402
 from edge_attn.runtime.translator import DEFAULT_LENGTH_PENALTY, Translator  # noqa: E402
 
 LONG = 3
 BEAM = 4
-BLOCKS = 12  # alternating timing blocks (paired ratios: the median over them)
+BLOCKS = 20  # alternating timing blocks (paired ratios: the median over them)
 BEAM_RUNS = 3  # beam calls per block
 
 
@@ -67,15 +66,15 @@ def _timings(tr: Translator, text: str, steps: int, spec: dict[str, Any]) -> dic
     tokens, _ = tr.decoder.source_batch([ids])
     enc_feed, dec_feed = tr.decoder.first_feeds(tokens)
     threads, backend = spec.get("threads"), spec.get("backend")
-    interp, _ = make_interpreter(tr.artifact.model_bytes, threads, backend)
+    interp = bare_interpreter(tr.artifact.model_bytes, threads, backend)
     fns["raw_sentence_us"] = (RawSentence(interp, tr, enc_feed, dec_feed, steps), runs)
-    interp2, _ = make_interpreter(tr.artifact.model_bytes, threads, backend)
+    interp2 = bare_interpreter(tr.artifact.model_bytes, threads, backend)
     fns["raw_step_us"] = (RawSignature(interp2, C.DECODE_STEP, dec_feed,
                                        [C.DEC_TOKEN, *tr.states]), runs * 4)
     if has_sl:
         cols, _, _ = tr.decoder.candidates([ids], tr.shortlist)
         sl_feed = dict(dec_feed, **tr.decoder.shortlist_feed(cols, tr.shortlist))
-        interp3, _ = make_interpreter(tr.artifact.model_bytes, threads, backend)
+        interp3 = bare_interpreter(tr.artifact.model_bytes, threads, backend)
         fns["raw_step_sl_us"] = (RawSignature(interp3, C.DECODE_STEP_SHORTLIST, sl_feed,
                                               [C.DEC_TOKEN, *tr.states]), runs * 4)
     blocks: dict[str, list[float]] = {}
@@ -105,6 +104,9 @@ def _ratios(t: dict[str, Any], steps: int) -> dict[str, float]:
         return (b[f"{prefix}_long_us"] - b[f"{prefix}_us"]) / ((LONG - 1) * steps)
 
     out["beam_over_greedy_paired"] = float(np.median(b["beam_us"] / b["greedy_us"]))
+    out["sentence_over_raw_paired"] = float(np.median(b["greedy_us"] / b["raw_sentence_us"]))
+    out["marginal_over_raw_step_paired"] = float(np.median(paired("greedy")
+                                                           / b["raw_step_us"]))
     if "greedy_sl_us" in t:
         out["marginal_step_sl_us"] = step("greedy_sl")
         out["shortlist_step_ratio"] = out["marginal_step_sl_us"] / out["marginal_step_us"]
