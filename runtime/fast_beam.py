@@ -102,7 +102,8 @@ def top_rows(scores: list[float], top_values: np.ndarray, top_columns: np.ndarra
     Equal to the first ``m`` finite entries of :func:`top_expansions` as ``(-value, flat)``
     (``flat = b * real + j``): a row's k best columns hold its ``m`` best expansions
     unless more than ``k - m`` of them are skipped (``real`` and beyond: padding; ``eos_col``
-    when given as >= 0: ``<eos>`` before ``min_len``) or entries tie across the cut.
+    when given as >= 0: ``<eos>`` before ``min_len``) or entries tie across the cut. A row's
+    walk ends at the first entry below the m-th best value collected so far.
 
     Args:
         scores: K beam scores (``-inf`` = empty row).
@@ -148,11 +149,12 @@ def top_rows(scores: list[float], top_values: np.ndarray, top_columns: np.ndarra
 def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int, eos: int,
                alpha: float = 0.0, min_len: int = 0, columns: np.ndarray | None = None,
                valid: int = 0) -> Hypothesis:
-    """Beam-search one sentence on a bound ``decode_step`` (or ``decode_step_shortlist``).
+    """Beam-search one sentence on a bound ``decode_step`` (or a shortlist step).
 
     When the step is bound with two outputs after the states — ``top_log_probs`` and
-    ``top_columns`` of a shortlist step — each step reads those K·k entries (k =
-    ``SHORTLIST_TOP``) instead of the whole ``log_probs`` (:func:`top_rows`); otherwise,
+    ``top_columns`` of the beam twin ``decode_step_shortlist_top`` — each step reads those
+    K·k entries (k = ``SHORTLIST_TOP``) instead of the whole ``log_probs``
+    (:func:`top_rows`); otherwise,
     or when they may not hold the best expansions, it selects on ``log_probs``
     (:func:`top_expansions`). Both give the same expansions.
 
