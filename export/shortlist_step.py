@@ -79,11 +79,11 @@ def batch_extras(shortlist: Shortlist, sources: np.ndarray, eos: int,
 
 
 def with_shortlist(feeds: Iterator[tuple[str, dict[str, Any]]], shortlist: Shortlist,
-                   eos: int, never: tuple[int, ...] = (), top: bool = True
+                   eos: int, never: tuple[int, ...] = ()
                    ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Calibration feeds plus, after every ``decode_step`` feed, the same step for
-    ``decode_step_shortlist`` (and ``decode_step_shortlist_top`` with ``top``) with the
-    batch's real candidate sets."""
+    ``decode_step_shortlist`` and ``decode_step_shortlist_top`` with the batch's real
+    candidate sets."""
     extras = None
     for name, feed in feeds:
         yield name, feed
@@ -92,5 +92,4 @@ def with_shortlist(feeds: Iterator[tuple[str, dict[str, Any]]], shortlist: Short
         elif name == C.DECODE_STEP and extras is not None:
             step = dict(feed, **{C.DEC_EXTRA_CANDIDATES: extras})
             yield C.DECODE_STEP_SHORTLIST, step
-            if top:  # the very same feeds: the twins get the same quantization
-                yield C.DECODE_STEP_SHORTLIST_TOP, step
+            yield C.DECODE_STEP_SHORTLIST_TOP, step  # the same feeds: the same quantization

@@ -88,8 +88,8 @@ class _History:
         """Columns and attention rows of the first ``steps`` steps that end in ``row``."""
         cols, rows = [], []
         for t in range(steps - 1, -1, -1):
-            cols.append(int(self.column[t][row]))
-            row = int(self.parent[t][row])
+            cols.append(self.column[t][row])
+            row = self.parent[t][row]
             rows.append(self.attention[t][row])
         return cols[::-1], rows[::-1]
 
@@ -154,9 +154,8 @@ def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int,
     When the step is bound with two outputs after the states — ``top_log_probs`` and
     ``top_columns`` of the beam twin ``decode_step_shortlist_top`` — each step reads those
     K·k entries (k = ``SHORTLIST_TOP``) instead of the whole ``log_probs``
-    (:func:`top_rows`); otherwise,
-    or when they may not hold the best expansions, it selects on ``log_probs``
-    (:func:`top_expansions`). Both give the same expansions.
+    (:func:`top_rows`); otherwise, or when they may not hold the best expansions, it selects
+    on ``log_probs`` (:func:`top_expansions`). Both give the same expansions.
 
     Args:
         step: Bound with changing inputs ``[token, *states]`` and outputs

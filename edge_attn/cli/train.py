@@ -27,7 +27,8 @@ KINDS = C.MODEL_KINDS
 @click.option("--max-len", default=16, show_default=True, type=int,
               help="Longest source/target in tokens; longer pairs are left out.")
 @click.option("--examples", type=int, help="Generate/read this many examples.")
-@click.option("--learning-rate", default=3e-3, show_default=True, type=float)
+@click.option("--learning-rate", default=3e-3, show_default=True, type=float,
+              help="Adam learning rate, reached linearly over the first epoch (warmup).")
 @click.option("--patience", default=2, show_default=True, type=int, help="Early stopping.")
 @click.option("--time-budget", "time_budget_minutes", type=float,
               help="Wall-clock minutes: no epoch starts that would end past it (seq2seq).")
