@@ -94,7 +94,7 @@ def greedy_search(step: StepFn, state: State, batch: int, max_len: int, bos: int
 
 
 def _stack(rows: list[np.ndarray], width: int) -> np.ndarray:
-    return np.stack(rows).astype(np.float32) if rows else np.zeros((0, width), np.float32)
+    return np.array(rows, np.float32) if rows else np.zeros((0, width), np.float32)
 
 
 def beam_search(step: StepFn, state: State, n: int, width: int, max_len: int, bos: int,

@@ -178,6 +178,7 @@ def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int,
         probability, attention f32[len(ids), S].
     """
     w, sub = step.wrapper, step.subgraph
+    view = w.tensor  # output views, taken after each Invoke (see fast_greedy.greedy_bound)
     token_in, logp_out, att_out, pairs, real, pad_cols, eos_col = bound_layout(
         step, eos, columns, valid)
     top = step.outputs[2 + len(pairs):] if columns is not None else []
@@ -193,20 +194,22 @@ def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int,
     w.SetTensor(token_in, np.full(k, bos, np.int32), sub)
     for t in range(max_len):
         w.Invoke(sub)
-        out = w.GetTensor(logp_out, sub)  # f32[K, V] (shortlist: f32[K, C])
+        out = view(w, logp_out, sub)  # f32[K, V] (shortlist: f32[K, C]), never written
         columns_of = out.shape[1]  # the step's columns; log_probs' are the first stride
         stride = columns_of if real is None else real
         corr = pad_corrections(out[:, real], pad_cols) if pad_cols else None
         best = None
         if len(top) == 2:
-            values = w.GetTensor(top[0], sub)
+            values = view(w, top[0], sub)
             best = top_rows(scores, values if corr is None else values - corr[:, None],
-                            w.GetTensor(top[1], sub), 2 * k, stride, columns_of,
+                            view(w, top[1], sub), 2 * k, stride, columns_of,
                             eos_col if t < min_len else -1)
         if best is None:
             log_probs = out if real is None else out[:, :real]
             if corr is not None:
                 log_probs = log_probs - corr[:, None]
+            elif t < min_len:
+                log_probs = log_probs.copy()  # the view is the interpreter's buffer
             if t < min_len:
                 log_probs[:, eos_col] = -np.inf
             flat, values = top_expansions(np.array(scores), log_probs, 2 * k)
@@ -236,11 +239,11 @@ def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int,
                     else columns[chosen], sub)
         rows = np.array(parent)
         for i, o in pairs:
-            w.SetTensor(i, w.GetTensor(o, sub)[rows], sub)
+            w.SetTensor(i, view(w, o, sub)[rows], sub)
     if not final:
         return Hypothesis([], float("-inf"), float("-inf"), np.zeros((0, width)), False)
     win = max(final, key=lambda f: f.normalized_score)
     cols, att_rows = history.path(win.row, win.steps)
     ids = cols if columns is None else [int(columns[c]) for c in cols]
-    att = np.stack(att_rows).astype(np.float32) if att_rows else np.zeros((0, width), np.float32)
+    att = np.array(att_rows, np.float32) if att_rows else np.zeros((0, width), np.float32)
     return Hypothesis(ids, win.score, win.normalized_score, att, win.finished)

@@ -91,9 +91,12 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
         f32[len(ids), S].
     """
     w, sub = step.wrapper, step.subgraph
-    # Outputs are read with GetTensor (a copy). Views of output buffers would save a copy
-    # per tensor, but an output whose shape the graph computes at run time (the dynamic
-    # batch dim goes through SHAPE/RESHAPE) is re-allocated by Invoke: a view can dangle.
+    # log_probs and the state are read through views of the output buffers (no copy of the
+    # V floats per step). A view is taken after every Invoke and dropped before the next:
+    # an output whose shape the graph computes at run time (the dynamic batch dim goes
+    # through SHAPE/RESHAPE) is re-allocated by Invoke, so an older view can dangle. The
+    # attention row is kept, hence copied (GetTensor).
+    view = w.tensor
     token_in, logp_out, att_out, pairs, width_v, pad_cols, eos_col = bound_layout(
         step, eos, columns, valid)
     token = np.array([bos], np.int32)
@@ -104,11 +107,13 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
     w.SetTensor(token_in, token, sub)
     for t in range(max_len):
         w.Invoke(sub)
-        out = w.GetTensor(logp_out, sub)  # f32[1, V] (shortlist: f32[1, C])
+        out = view(w, logp_out, sub)  # f32[1, V] (shortlist: f32[1, C]), a view
         log_probs = out[0, :width_v]
-        if t < min_len:
-            log_probs[eos_col] = -np.inf  # suppress_eos, inline
         k = int(log_probs.argmax())
+        if k == eos_col and t < min_len:  # suppress_eos on a copy: never write the buffer
+            log_probs = log_probs.copy()
+            log_probs[eos_col] = -np.inf
+            k = int(log_probs.argmax())
         score += log_probs.item(k)
         if pad_cols:
             pads.append(out.item(valid))  # renormalised at the end, in one call
@@ -121,7 +126,7 @@ def greedy_bound(step: BoundSignature, width: int, max_len: int, bos: int, eos: 
         token[0] = tok
         w.SetTensor(token_in, token, sub)
         for i, o in pairs:
-            w.SetTensor(i, w.GetTensor(o, sub), sub)
+            w.SetTensor(i, view(w, o, sub), sub)
     if pads:
         score -= float(pad_corrections(pads, pad_cols).sum(dtype=np.float64))
     steps = len(ids) + finished

@@ -18,8 +18,7 @@ for a whole sentence instead (encode, then the decode loop), so that inputs set 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -261,11 +260,10 @@ class Handoff:
                                     [self.then.inputs[k].index for k in changing],
                                     [self.then.outputs[k].index for k in outputs])
 
-    @contextmanager
     def __call__(self, first_inputs: Mapping[str, np.ndarray],
-                 then_inputs: Mapping[str, np.ndarray],
-                 repeat: int = 1) -> Iterator[BoundSignature]:
-        """Run ``first`` on ``first_inputs`` and hold ``then`` for a loop.
+                 then_inputs: Mapping[str, np.ndarray], repeat: int = 1) -> _Block:
+        """Run ``first`` on ``first_inputs`` and hold ``then`` for a loop (a context manager:
+        ``with handoff(...) as step:``).
 
         Args:
             first_inputs: Every input of ``first``.
@@ -274,34 +272,66 @@ class Handoff:
             repeat: Rows of ``then`` per row of ``first`` (the beams of one sentence): each
                 carried row is repeated this many times.
 
-        Yields:
-            The bound ``then`` signature (do not call :meth:`Session.run` inside the block).
+        Returns:
+            A context manager whose ``with`` block holds the bound ``then`` signature (do not
+            call :meth:`Session.run` inside the block).
 
         Raises:
-            InputError: Missing/extra inputs, wrong dtype/shape, or called inside a block.
+            InputError: (on entering) Missing/extra inputs, wrong dtype/shape, or called
+                inside a block.
         """
+        return _Block(self, first_inputs, then_inputs, repeat)
+
+    def _enter(self, first_inputs: Mapping[str, np.ndarray],
+               then_inputs: Mapping[str, np.ndarray], repeat: int) -> BoundSignature:
         s, first, then = self.session, self.first, self.then
         s._check_not_bound()
         first_arrays = _arrays(first, first_inputs)
         given = _arrays(then, then_inputs, self.rest)
-        w = s._wrapper
-        with s._lock:
+        w, sub = s._wrapper, first.subgraph
+        s._lock.acquire()
+        try:
             _allocate(w, first, first_arrays)
             for _, index, arr in first_arrays:
-                w.SetTensor(index, arr, first.subgraph)
-            w.Invoke(first.subgraph)
-            arrays = [(k, i, w.GetTensor(o, first.subgraph)) for k, o, i in self.carry]
+                w.SetTensor(index, arr, sub)
+            w.Invoke(sub)
+            # carried outputs are read through views (no copy) and set right away; a view is
+            # taken again if allocating ``then`` re-allocated (arenas are the interpreter's)
+            arrays = [(k, i, w.tensor(w, o, sub)) for k, o, i in self.carry]
             if repeat > 1:
                 arrays = [(k, i, np.repeat(a, repeat, axis=0)) for k, i, a in arrays]
             arrays += given
-            _allocate(w, then, arrays)
+            if _allocate(w, then, arrays) and repeat == 1:
+                arrays = [(k, i, w.tensor(w, o, sub)) for k, o, i in self.carry] + given
             for _, index, arr in arrays:
                 w.SetTensor(index, arr, then.subgraph)
-            s._binder = threading.get_ident()
-            try:
-                yield self.bound
-            finally:
-                s._binder = None
+        except BaseException:
+            s._lock.release()
+            raise
+        s._binder = threading.get_ident()
+        return self.bound
+
+    def _exit(self) -> None:
+        self.session._binder = None
+        self.session._lock.release()
+
+
+class _Block:
+    """One ``with handoff(...)`` block (a plain context manager: a generator-based one
+    costs a few µs per sentence)."""
+
+    __slots__ = ("handoff", "first_inputs", "then_inputs", "repeat")
+
+    def __init__(self, handoff: Handoff, first_inputs: Mapping[str, np.ndarray],
+                 then_inputs: Mapping[str, np.ndarray], repeat: int) -> None:
+        self.handoff, self.first_inputs = handoff, first_inputs
+        self.then_inputs, self.repeat = then_inputs, repeat
+
+    def __enter__(self) -> BoundSignature:
+        return self.handoff._enter(self.first_inputs, self.then_inputs, self.repeat)
+
+    def __exit__(self, *exc: object) -> None:
+        self.handoff._exit()
 
 
 def _arrays(sig: Signature, inputs: Mapping[str, np.ndarray],
@@ -323,8 +353,9 @@ def _arrays(sig: Signature, inputs: Mapping[str, np.ndarray],
     return arrays
 
 
-def _allocate(w: Any, sig: Signature, arrays: list[tuple[str, int, np.ndarray]]) -> None:
-    """Resize the inputs whose shape changed and re-allocate (caller holds the lock)."""
+def _allocate(w: Any, sig: Signature, arrays: list[tuple[str, int, np.ndarray]]) -> bool:
+    """Resize the inputs whose shape changed and re-allocate (caller holds the lock);
+    whether it did."""
     changed = False
     for k, index, arr in arrays:
         if sig.allocated.get(k) != arr.shape:
@@ -333,6 +364,7 @@ def _allocate(w: Any, sig: Signature, arrays: list[tuple[str, int, np.ndarray]])
             changed = True
     if changed:
         w.AllocateTensors(sig.subgraph)
+    return changed
 
 
 def _prepare(spec: TensorSpec, value: Any) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from edge_attn.runtime.errors import DataError, InputError
@@ -18,6 +18,7 @@ from edge_attn.runtime.tokenizer_base import (
     EOS,
     FORMAT_VERSION,
     PAD,
+    SPACE_TOKEN,
     SPECIALS,
     UNK,
     BaseTokenizer,
@@ -128,6 +129,14 @@ class SentencePieceTokenizer(BaseTokenizer):
     def tokens(self, ids: Iterable[int]) -> list[str]:
         """The piece string of every id."""
         return [self._sp.id_to_piece(i) for i in _check_ids(ids, self.vocab_size)]
+
+    #: pieces joined by :meth:`join` may differ from :meth:`decode` (byte pieces...)
+    join_exact = False
+
+    def join(self, tokens: Sequence[str]) -> str:
+        """The text of piece strings (word-boundary marks as spaces), e.g. pieces some of
+        which were replaced by source words; :meth:`decode` is the exact text of ids."""
+        return "".join(tokens).replace(SPACE_TOKEN, " ").strip()
 
     def decode(self, ids: Iterable[int], skip_special: bool = True) -> str:
         """Text of ``ids``, stopping at the first ``<eos>``; specials as in WordTokenizer."""

@@ -223,9 +223,16 @@ class WordTokenizer(BaseTokenizer):
                 break
             if not (skip_special and i in (self.PAD_ID, self.BOS_ID)):
                 toks.append(self._vocab[i])
+        return self.join(toks)
+
+    #: :meth:`join` of :meth:`tokens` gives :meth:`decode`'s text (without ``<pad>``/``<bos>``)
+    join_exact = True
+
+    def join(self, tokens: Sequence[str]) -> str:
+        """The text of token strings, joined as :meth:`decode` joins the ids' tokens."""
         if self.level == "char":
-            return "".join(" " if t == SPACE_TOKEN else t for t in toks)
-        return detokenize_words(toks)
+            return "".join(" " if t == SPACE_TOKEN else t for t in tokens)
+        return detokenize_words(tokens)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable description (``"type": "word"``)."""

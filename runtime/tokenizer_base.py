@@ -40,6 +40,11 @@ class Tokenizer(Protocol):
 
     def tokens(self, ids: Iterable[int]) -> list[str]: ...
 
+    #: whether ``join(tokens(ids))`` is ``decode(ids)`` for ids without specials
+    join_exact: bool
+
+    def join(self, tokens: Sequence[str]) -> str: ...
+
     def to_dict(self) -> dict[str, Any]: ...
 
 

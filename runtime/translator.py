@@ -244,7 +244,11 @@ class Translator(LoadedModel):
                     words[i] = _copy_source(words[i], shown, hyp.attention[i], self.add_bos,
                                             self.add_eos)
                     replaced = True
-        out = detokenize(tok, words) if replaced else tok.decode(hyp.ids)
+        if replaced or (tok.join_exact and tok.EOS_ID not in hyp.ids):  # one pass, not two
+            special = (tok.PAD_ID, tok.BOS_ID)  # dropped from the text, as decode drops them
+            out = tok.join([w for w, i in zip(words, hyp.ids) if i not in special])
+        else:
+            out = tok.decode(hyp.ids)
         return Translation(out, words, list(hyp.ids), hyp.score, hyp.normalized_score,
                            hyp.attention, list(shown), hyp.finished, text)
 
@@ -255,14 +259,3 @@ def _copy_source(word: str, shown: list[str], att: np.ndarray, bos: bool, eos: b
     if (bos and j == 0) or (eos and j == len(shown) - 1):
         return word
     return shown[j]
-
-
-def detokenize(tokenizer: Any, tokens: list[str]) -> str:
-    """Join token strings the way ``tokenizer.decode`` joins ids (for replaced tokens)."""
-    from .tokenizer import SPACE_TOKEN, WordTokenizer, detokenize_words
-
-    if isinstance(tokenizer, WordTokenizer):
-        if tokenizer.level == "char":
-            return "".join(" " if t == SPACE_TOKEN else t for t in tokens)
-        return detokenize_words(tokens)
-    return "".join(tokens).replace(SPACE_TOKEN, " ").strip()

@@ -145,7 +145,14 @@ class VocabTokenizer:
                 break
             if not (skip_special and i in (self.PAD_ID, self.BOS_ID)):
                 toks.append(self._vocab[i])
-        return (" " if self.split_mode == "whitespace" else "").join(toks)
+        return self.join(toks)
+
+    #: :meth:`join` of :meth:`tokens` gives :meth:`decode`'s text (without ``<pad>``/``<bos>``)
+    join_exact = True
+
+    def join(self, tokens: Sequence[str]) -> str:
+        """The text of token strings, joined as :meth:`decode` joins the ids' tokens."""
+        return (" " if self.split_mode == "whitespace" else "").join(tokens)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (``"type": "vocab"``)."""

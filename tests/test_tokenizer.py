@@ -330,3 +330,36 @@ def test_ascii_fast_split_equals_the_per_character_split():
         assert split_words(text) == split_words_unicode(text), text
     assert split_words("Who's there? 3.5$") == ["Who", "'", "s", "there", "?", "3", ".", "5",
                                                 "$"]
+
+
+def _vocab_tok(split: str):
+    from edge_attn.runtime.vocab_tokenizer import VocabTokenizer
+
+    vocab = ["", "[UNK]", "[start]", "[end]", "the", "cat", "sat", ",", "."]
+    return VocabTokenizer(vocab, {"pad": 0, "unk": 1, "bos": 2, "eos": 3}, split=split)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: word("the", "cat", "'", "s", ",", ".", "(", ")", "-", "a"),
+    lambda: word("a", "b", "\u2581", ",", level="char"),
+    lambda: _vocab_tok("whitespace"),
+    lambda: _vocab_tok("character"),
+])
+def test_join_of_tokens_is_decode(make):
+    """What Translator._finish relies on: for ids without <eos>, joining the token strings
+    (<pad>/<bos> dropped) gives decode()'s text — decode is the reference."""
+    tok = make()
+    assert tok.join_exact
+    rng = random.Random(0)
+    special = (tok.PAD_ID, tok.BOS_ID)
+    for _ in range(300):
+        ids = [rng.choice([i for i in range(tok.vocab_size) if i != tok.EOS_ID])
+               for _ in range(rng.randint(0, 8))]
+        kept = [w for w, i in zip(tok.tokens(ids), ids) if i not in special]
+        assert tok.join(kept) == tok.decode(ids), ids
+
+
+def test_sentencepiece_join_is_not_claimed_exact(spm_tok):
+    assert not spm_tok.join_exact  # Translator._finish then decodes the ids
+    pieces = spm_tok.tokens(spm_tok.encode("the cat sat", add_eos=False))
+    assert spm_tok.join(pieces) == "the cat sat"
