@@ -94,56 +94,75 @@ class _History:
         return cols[::-1], rows[::-1]
 
 
-def top_rows(scores: list[float], top_values: np.ndarray, top_columns: np.ndarray, m: int,
-             real: int, total: int, eos_col: int) -> list[tuple[float, int]] | None:
-    """The ``m`` best expansions from each row's best columns (an in-graph top-k), or None
-    when those may not hold them.
+def top_rows(scores: list[float], top_values: np.ndarray, top_columns: np.ndarray,
+             beams: int, real: int, total: int, skip_col: int, end_col: int
+             ) -> list[tuple[float, int]] | None:
+    """The expansions a beam step walks, from each row's best columns (an in-graph top-k), or
+    None when those may not hold them.
 
-    Equal to the first ``m`` finite entries of :func:`top_expansions` as ``(-value, flat)``
-    (``flat = b * real + j``): a row's k best columns hold its ``m`` best expansions
-    unless more than ``k - m`` of them are skipped (``real`` and beyond: padding; ``eos_col``
-    when given as >= 0: ``<eos>`` before ``min_len``) or entries tie across the cut. A row's
-    walk ends at the first entry below the m-th best value collected so far.
+    The walk (:func:`beam_bound`, ``beam_search``) takes expansions best first — by
+    ``(-value, flat)``, ``flat = b * real + j`` — until ``beams`` of them do not end a
+    hypothesis (column ``end_col``, ``<eos>``). This returns exactly that prefix of the
+    :func:`top_expansions` list, as ``(-value, flat)``: a row's k best columns hold it unless
+    skipped columns (``real`` and beyond: padding; ``skip_col``: ``<eos>`` before
+    ``min_len``) use up the list. A row's walk ends at its ``beams``-th non-ending entry or
+    below the ``beams``-th best non-ending value collected so far (entries after those rank
+    later: equal values from later columns or rows have larger flat indices, and the
+    in-graph top-k lists ties lower column first).
 
     Args:
         scores: K beam scores (``-inf`` = empty row).
         top_values: f32[K, k] each row's best log probabilities, best first (ties: lower
             column first), already renormalised.
         top_columns: int32[K, k] their columns.
-        m: Expansions wanted.
+        beams: Rows the walk fills (the beam width).
         real: Columns that may be expanded (the rest of the row is padding).
         total: Columns per row of the step (the top-k ran over them).
-        eos_col: A column never expanded at this step, or -1.
+        skip_col: A column never expanded at this step, or -1.
+        end_col: The column that ends a hypothesis (``<eos>``).
     """
     k = top_columns.shape[1]
     inf = float("inf")
-    picked: list[tuple[float, int]] = []
-    cut = -inf  # the m-th best value so far: a row's later entries below it cannot enter
+    picked: list[tuple[float, int, bool]] = []  # (-value, flat, ends a hypothesis)
+    cut = -inf  # the beams-th best non-ending value so far
     for b, (base, vals, cols) in enumerate(zip(scores, top_values.tolist(),
                                                top_columns.tolist())):
         if base == -inf:
             continue
-        got, last = 0, inf
+        got = 0
         for v, j in zip(vals, cols):
-            if j >= real or j == eos_col:
+            if j >= real or j == skip_col:
                 continue
             value = base + v
             if not -inf < value < inf:
                 return None  # NaN or infinite: the general path decides
-            if value < cut or (got >= m and value != last):
+            if value < cut:
                 break
-            picked.append((-value, b * real + j))
-            got, last = got + 1, value
+            picked.append((-value, b * real + j, j == end_col))
+            if j != end_col:
+                got += 1
+                if got == beams:
+                    break
         else:
             if k < total:
                 return None  # the row's list ran out: more of the row may belong
-        if len(picked) > m:
+        if got and len(picked) > beams:
             picked.sort()
-            cut = -picked[m - 1][0]
-            while -picked[-1][0] < cut:
-                picked.pop()
+            n = 0
+            for i, (neg, _, ends) in enumerate(picked):
+                n += not ends
+                if n == beams:  # what ranks after the beams-th non-ending entry is not walked
+                    cut = -neg
+                    del picked[i + 1:]
+                    break
     picked.sort()
-    return picked[:m]
+    out, n = [], 0
+    for neg, flat, ends in picked:
+        out.append((neg, flat))
+        n += not ends
+        if n == beams:
+            return out
+    return None  # fewer than ``beams`` non-ending expansions listed
 
 
 def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int, eos: int,
@@ -202,8 +221,8 @@ def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int,
         if len(top) == 2:
             values = view(w, top[0], sub)
             best = top_rows(scores, values if corr is None else values - corr[:, None],
-                            view(w, top[1], sub), 2 * k, stride, columns_of,
-                            eos_col if t < min_len else -1)
+                            view(w, top[1], sub), k, stride, columns_of,
+                            eos_col if t < min_len else -1, eos_col)
         if best is None:
             log_probs = out if real is None else out[:, :real]
             if corr is not None:

@@ -141,15 +141,24 @@ def test_top_expansions_fall_back_on_nan_like_the_full_selection():
     np.testing.assert_array_equal(flat, top_candidates(cand, 4)[0])
 
 
-def _top_rows_reference(scores, log_probs, m, real, eos_col):
-    """``(-value, flat)`` of the m best finite expansions of the real columns (<eos>
-    forbidden when ``eos_col`` >= 0), by a stable full sort (flat = b * real + j)."""
+def _top_rows_reference(scores, log_probs, beams, real, skip_col, end_col):
+    """``(-value, flat)`` of the expansions beam_search's walk takes: of the 2·beams best
+    finite expansions of the real columns by a stable full sort (flat = b * real + j;
+    ``skip_col`` forbidden when >= 0), the prefix up to the beams-th one that does not end
+    a hypothesis (column ``end_col``); None when there are fewer such."""
     lp = log_probs[:, :real].copy()
-    if eos_col >= 0:
-        lp[:, eos_col] = -np.inf
+    if skip_col >= 0:
+        lp[:, skip_col] = -np.inf
     cand = (scores[:, None] + lp).reshape(-1)
-    order = np.argsort(-cand, kind="stable")[:m]
-    return [(-float(cand[f]), int(f)) for f in order if np.isfinite(cand[f])]
+    out, n = [], 0
+    for f in np.argsort(-cand, kind="stable")[: 2 * beams]:
+        if not np.isfinite(cand[f]):
+            break
+        out.append((-float(cand[f]), int(f)))
+        n += int(f) % real != end_col
+        if n == beams:
+            return out
+    return None
 
 
 def _check_top_rows(seed: int) -> bool:
@@ -165,23 +174,24 @@ def _check_top_rows(seed: int) -> bool:
     scores = -np.abs(rng.normal(size=k_beams)) * rng.choice([0.1, 10.0])
     if seed % 5 == 1 and k_beams > 1:
         scores[1:] = -np.inf
-    eos_col = 0 if seed % 2 else -1
+    end_col = int(rng.integers(0, 3))  # the <eos> column
+    skip_col = end_col if seed % 2 else -1  # <eos> forbidden (before min_len)
     cols = np.argsort(-log_probs, axis=1, kind="stable")[:, :top].astype(np.int32)
     vals = np.take_along_axis(log_probs, cols, 1)
-    m = 2 * k_beams
-    got = top_rows(scores.tolist(), vals, cols, m, real, total, eos_col)
+    got = top_rows(scores.tolist(), vals, cols, k_beams, real, total, skip_col, end_col)
+    want = _top_rows_reference(scores, log_probs, k_beams, real, skip_col, end_col)
     if got is not None:
-        assert got == _top_rows_reference(scores, log_probs, m, real, eos_col)
+        assert got == want
     else:
-        assert top < total, "declined although each row's list covers the whole row"
+        assert top < total or want is None, "declined although every row is fully listed"
     return got is not None
 
 
 @pytest.mark.parametrize("seed", range(60))
 def test_top_rows_equal_a_stable_full_sort_or_decline(seed):
-    """Each row's k best columns (what the step's in-graph top-k outputs) give the m best
-    expansions exactly — with padding columns, a forbidden <eos>, empty rows, int8-like
-    ties — or None when they may not hold them."""
+    """Each row's k best columns (what the step's in-graph top-k outputs) give the
+    expansions the beam walks exactly — with padding columns, a forbidden or an ending
+    <eos>, empty rows, int8-like ties — or None when they may not hold them."""
     _check_top_rows(seed)
 
 
@@ -193,7 +203,12 @@ def test_top_rows_answer_the_common_case():
 
 def test_top_rows_decline_when_too_many_listed_columns_are_padding():
     log_probs = np.log(np.full((1, 40), 1 / 40, np.float32))
-    log_probs[0, 30:] = 0.0  # the padding columns lead every list
+    log_probs[0, 28:] = 0.0  # 12 padding columns lead the list: 4 real ones follow
     cols = np.argsort(-log_probs, axis=1, kind="stable")[:, :16].astype(np.int32)
     vals = np.take_along_axis(log_probs, cols, 1)
-    assert top_rows([0.0], vals, cols, 8, 30, 40, -1) is None
+    # the walk needs 4 columns that are not <eos> (column 0): the list holds 3
+    assert top_rows([0.0], vals, cols, 4, 28, 40, -1, 0) is None
+    assert _top_rows_reference(np.zeros(1), log_probs, 4, 28, -1, 0) is not None
+    # with <eos> elsewhere the 4 listed real columns are the answer
+    assert top_rows([0.0], vals, cols, 4, 28, 40, -1, 35) == _top_rows_reference(
+        np.zeros(1), log_probs, 4, 28, -1, 35)
