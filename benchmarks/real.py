@@ -12,7 +12,8 @@ Needs ``../shared/data/eng-fra.tsv``; says so and stops when it is absent.
    the test split, next to the Keras model's; with and without the shortlist, greedy and beam.
 4. Speed (:mod:`speed_worker`, fresh processes, 1 thread): marginal decode step with and
    without the shortlist, beam 4 vs greedy at equal forced length, whole sentence vs bare
-   interpreter work, ai-edge-litert vs tflite-runtime on the same artifact.
+   interpreter work, ai-edge-litert vs tflite-runtime on the same artifact. The rows the
+   speed targets name run in ``REPEATS`` fresh processes (median and range of the ratios).
 """
 
 from __future__ import annotations

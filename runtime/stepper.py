@@ -30,11 +30,9 @@ _POS = "__position"  # per-row bookkeeping of the monotonic mode (not a model te
 
 def pad_sources(batch_ids: Sequence[Sequence[int]], length: int, pad: int = 0) -> np.ndarray:
     """int32[B, length]: every id list right-padded with ``pad`` (cut at ``length``)."""
-    tokens = np.full((len(batch_ids), length), pad, np.int32)
-    for i, ids in enumerate(batch_ids):
-        row = list(ids)[:length]
-        tokens[i, : len(row)] = row
-    return tokens
+    rows = [list(ids)[:length] for ids in batch_ids]
+    return np.array([row + [pad] * (length - len(row)) for row in rows],
+                    np.int32).reshape(len(rows), length)
 
 
 def source_mask(tokens: Any, pad: int = 0) -> np.ndarray:

@@ -50,6 +50,8 @@ LEVELS = ("word", "char")
 _NO_SPACE_BEFORE = frozenset(".,!?;:%)]}»")
 _JOINERS = frozenset("-'’/")
 _NO_SPACE_AFTER = frozenset("([{«")
+_GLUE_BEFORE = _NO_SPACE_BEFORE | _JOINERS  # no space before these
+_GLUE_AFTER = _JOINERS | _NO_SPACE_AFTER  # no space after these
 
 
 def _is_punct(ch: str) -> bool:
@@ -88,19 +90,14 @@ def split_words_unicode(text: str) -> list[str]:
 
 
 def detokenize_words(tokens: Sequence[str]) -> str:
-    """Join word tokens following the module's detokenisation rule."""
+    """Join word tokens following the module's detokenisation rule: a space between two
+    tokens unless the second is closing punctuation or a joiner, or the first is opening
+    punctuation or a joiner."""
     out: list[str] = []
-    prev = None
+    glue = True  # no space before the first token
     for tok in tokens:
-        glue = (
-            prev is None
-            or tok in _NO_SPACE_BEFORE
-            or tok in _JOINERS
-            or prev in _JOINERS
-            or prev in _NO_SPACE_AFTER
-        )
-        out.append(tok if glue else " " + tok)
-        prev = tok
+        out.append(tok if glue or tok in _GLUE_BEFORE else " " + tok)
+        glue = tok in _GLUE_AFTER
     return "".join(out)
 
 

@@ -81,12 +81,10 @@ def _finish(ids: list[int], add_bos: bool, add_eos: bool, max_len: int | None) -
 
 
 def _check_ids(ids: Iterable[int], size: int) -> list[int]:
-    out = []
-    for i in ids:
-        i = int(i)
-        if not 0 <= i < size:
-            raise InputError(f"token id {i} is outside the vocabulary (size {size})")
-        out.append(i)
+    out = [int(i) for i in ids]
+    if out and not (min(out) >= 0 and max(out) < size):
+        bad = next(i for i in out if not 0 <= i < size)
+        raise InputError(f"token id {bad} is outside the vocabulary (size {size})")
     return out
 
 

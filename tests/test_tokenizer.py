@@ -363,3 +363,28 @@ def test_sentencepiece_join_is_not_claimed_exact(spm_tok):
     assert not spm_tok.join_exact  # Translator._finish then decodes the ids
     pieces = spm_tok.tokens(spm_tok.encode("the cat sat", add_eos=False))
     assert spm_tok.join(pieces) == "the cat sat"
+
+
+def test_detokenize_words_follows_the_spacing_rule():
+    """A space between two tokens unless the second is closing punctuation or a joiner or
+    the first is opening punctuation or a joiner — checked pair by pair on random tokens."""
+    from edge_attn.runtime.tokenizer import detokenize_words
+
+    closing, joiners, opening = set(".,!?;:%)]}»"), set("-'’/"), set("([{«")
+    pool = ["le", "chat", "2021", *closing, *joiners, *opening]
+    rng = random.Random(3)
+    for _ in range(500):
+        toks = [rng.choice(pool) for _ in range(rng.randint(0, 8))]
+        want = "".join(t if i == 0 or t in closing | joiners or toks[i - 1] in joiners | opening
+                       else " " + t for i, t in enumerate(toks))
+        assert detokenize_words(toks) == want, toks
+
+
+def test_ids_outside_the_vocabulary_name_the_first_bad_id():
+    tok = word("a", "b")
+    assert tok.tokens([4, 5, 2]) == ["a", "b", "<bos>"]
+    for bad, first in (([4, 7, -1], 7), ([-2, 9], -2)):
+        with pytest.raises(InputError, match=f"token id {first} is outside"):
+            tok.tokens(bad)
+        with pytest.raises(InputError, match=f"token id {first} is outside"):
+            tok.decode(bad)
