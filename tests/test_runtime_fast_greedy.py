@@ -171,3 +171,20 @@ def test_run_rejects_token_ids_outside_the_vocabulary(translator, bad_id: int) -
     ok = session.run(C.ENCODE, {C.ENC_TOKENS: np.ones((1, s_len), np.int32),
                                 C.ENC_MASK: np.ones((1, s_len), "f4")})
     assert np.isfinite(ok[C.ENC_MEMORY]).all()
+
+
+def test_outputs_read_through_views_survive_re_allocation(tiny_artifacts, sources):
+    """The bound loops read outputs through views of the interpreter's buffers: a beam (the
+    step re-sized to K rows) between two greedy sentences (re-sized back to one row, the
+    encoder outputs then handed over again) must not change either result."""
+    tr = Translator(tiny_artifacts["seq2seq"], num_threads=1)
+    fresh = Translator(tiny_artifacts["seq2seq"], num_threads=1)
+    for ids in sources[:3]:
+        want = fresh.decoder.decode([ids], 1, None, 0.0, "soft", 2)[0]
+        beam_want = fresh.decoder.decode([ids], 3, None, 0.0, "soft", 2)[0]
+        for _ in range(2):
+            got = tr.decoder.decode([ids], 1, None, 0.0, "soft", 2)[0]
+            beam = tr.decoder.decode([ids], 3, None, 0.0, "soft", 2)[0]
+            assert got.ids == want.ids and got.score == want.score
+            np.testing.assert_array_equal(got.attention, want.attention)
+            assert beam.ids == beam_want.ids and beam.score == beam_want.score
