@@ -174,7 +174,7 @@ def beam_bound(step: BoundSignature, k: int, width: int, max_len: int, bos: int,
     ``top_columns`` of the beam twin ``decode_step_shortlist_top`` — each step reads those
     K·k entries (k = ``SHORTLIST_TOP``) instead of the whole ``log_probs``
     (:func:`top_rows`); otherwise, or when they may not hold the best expansions, it selects
-    on ``log_probs`` (:func:`top_expansions`). Both give the same expansions.
+    on ``log_probs`` (:func:`top_expansions`). The walk takes the same expansions from both.
 
     Args:
         step: Bound with changing inputs ``[token, *states]`` and outputs
