@@ -25,6 +25,7 @@ from edge_attn.runtime.tokenizer_base import (
     _check_header,
     _check_ids,
     _finish,
+    kept_tokens,
     normalize,
 )
 
@@ -130,13 +131,14 @@ class SentencePieceTokenizer(BaseTokenizer):
         """The piece string of every id."""
         return [self._sp.id_to_piece(i) for i in _check_ids(ids, self.vocab_size)]
 
-    #: pieces joined by :meth:`join` may differ from :meth:`decode` (byte pieces...)
-    join_exact = False
-
-    def join(self, tokens: Sequence[str]) -> str:
-        """The text of piece strings (word-boundary marks as spaces), e.g. pieces some of
-        which were replaced by source words; :meth:`decode` is the exact text of ids."""
-        return "".join(tokens).replace(SPACE_TOKEN, " ").strip()
+    def decode_tokens(self, ids: Sequence[int], tokens: Sequence[str]) -> str:
+        """:meth:`decode`'s text of ``ids`` when ``tokens`` are their pieces; when some are
+        replaced (e.g. ``<unk>`` by a source word), the kept pieces joined with their
+        word-boundary marks as spaces (pieces do not always join to ``decode``'s text)."""
+        if list(tokens) == self.tokens(ids):
+            return self.decode(ids)
+        kept = kept_tokens(ids, tokens, self.EOS_ID, (self.PAD_ID, self.BOS_ID))
+        return "".join(kept).replace(SPACE_TOKEN, " ").strip()
 
     def decode(self, ids: Iterable[int], skip_special: bool = True) -> str:
         """Text of ``ids``, stopping at the first ``<eos>``; specials as in WordTokenizer."""

@@ -37,6 +37,7 @@ from edge_attn.runtime.tokenizer_base import (
     _check_header,
     _check_ids,
     _finish,
+    kept_tokens,
     normalize,
 )
 from edge_attn.runtime.vocab_tokenizer import VocabTokenizer
@@ -222,8 +223,10 @@ class WordTokenizer(BaseTokenizer):
                 toks.append(self._vocab[i])
         return self.join(toks)
 
-    #: :meth:`join` of :meth:`tokens` gives :meth:`decode`'s text (without ``<pad>``/``<bos>``)
-    join_exact = True
+    def decode_tokens(self, ids: Sequence[int], tokens: Sequence[str]) -> str:
+        """:meth:`decode`'s text of ``ids`` from their token strings ``tokens`` (some may
+        be replaced, e.g. ``<unk>`` by a source word), without looking the ids up again."""
+        return self.join(kept_tokens(ids, tokens, self.EOS_ID, (self.PAD_ID, self.BOS_ID)))
 
     def join(self, tokens: Sequence[str]) -> str:
         """The text of token strings, joined as :meth:`decode` joins the ids' tokens."""

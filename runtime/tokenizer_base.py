@@ -40,10 +40,7 @@ class Tokenizer(Protocol):
 
     def tokens(self, ids: Iterable[int]) -> list[str]: ...
 
-    #: whether ``join(tokens(ids))`` is ``decode(ids)`` for ids without specials
-    join_exact: bool
-
-    def join(self, tokens: Sequence[str]) -> str: ...
+    def decode_tokens(self, ids: Sequence[int], tokens: Sequence[str]) -> str: ...
 
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -78,6 +75,19 @@ def _finish(ids: list[int], add_bos: bool, add_eos: bool, max_len: int | None) -
     if max_len is not None:
         body = body[: max_len - int(add_eos)]
     return body + [BaseTokenizer.EOS_ID] * add_eos
+
+
+def kept_tokens(ids: Sequence[int], tokens: Sequence[str], eos: int | None,
+                dropped: tuple[int | None, ...]) -> list[str]:
+    """The token strings ``decode`` joins (``skip_special``): those of ``ids`` up to the
+    first ``<eos>``, without the ``dropped`` specials (``<pad>``, ``<bos>``)."""
+    out = []
+    for i, tok in zip(ids, tokens):
+        if i == eos:
+            break
+        if i not in dropped:
+            out.append(tok)
+    return out
 
 
 def _check_ids(ids: Iterable[int], size: int) -> list[int]:

@@ -237,20 +237,13 @@ class Translator(LoadedModel):
                 replace_unk: bool) -> Translation:
         tok = self.target_tokenizer
         words = tok.tokens(hyp.ids)
-        replaced = False
         if replace_unk:
             for i, tid in enumerate(hyp.ids):
                 if tid == tok.UNK_ID:
                     words[i] = _copy_source(words[i], shown, hyp.attention[i], self.add_bos,
                                             self.add_eos)
-                    replaced = True
-        if replaced or (tok.join_exact and tok.EOS_ID not in hyp.ids):  # one pass, not two
-            special = (tok.PAD_ID, tok.BOS_ID)  # dropped from the text, as decode drops them
-            out = tok.join([w for w, i in zip(words, hyp.ids) if i not in special])
-        else:
-            out = tok.decode(hyp.ids)
-        return Translation(out, words, list(hyp.ids), hyp.score, hyp.normalized_score,
-                           hyp.attention, list(shown), hyp.finished, text)
+        return Translation(tok.decode_tokens(hyp.ids, words), words, list(hyp.ids), hyp.score,
+                           hyp.normalized_score, hyp.attention, list(shown), hyp.finished, text)
 
 
 def _copy_source(word: str, shown: list[str], att: np.ndarray, bos: bool, eos: bool) -> str:

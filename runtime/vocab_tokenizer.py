@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from edge_attn.runtime.errors import DataError, InputError
+from edge_attn.runtime.tokenizer_base import kept_tokens
 
 TYPE = "vocab"
 VERSION = 1
@@ -147,8 +148,10 @@ class VocabTokenizer:
                 toks.append(self._vocab[i])
         return self.join(toks)
 
-    #: :meth:`join` of :meth:`tokens` gives :meth:`decode`'s text (without ``<pad>``/``<bos>``)
-    join_exact = True
+    def decode_tokens(self, ids: Sequence[int], tokens: Sequence[str]) -> str:
+        """:meth:`decode`'s text of ``ids`` from their token strings ``tokens`` (some may
+        be replaced, e.g. ``<unk>`` by a source word), without looking the ids up again."""
+        return self.join(kept_tokens(ids, tokens, self.EOS_ID, (self.PAD_ID, self.BOS_ID)))
 
     def join(self, tokens: Sequence[str]) -> str:
         """The text of token strings, joined as :meth:`decode` joins the ids' tokens."""
