@@ -14,6 +14,8 @@ Needs ``../shared/data/eng-fra.tsv``; says so and stops when it is absent.
    without the shortlist, beam 4 vs greedy at equal forced length, whole sentence vs bare
    interpreter work, ai-edge-litert vs tflite-runtime on the same artifact. The rows the
    speed targets name run in ``REPEATS`` fresh processes (median and range of the ratios).
+5. The issue's optional levers (:mod:`graph_state`, float32, both models): decoder state in
+   resource variables and an in-graph greedy loop, against the stateless step.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import graph_state  # noqa: E402
 import real_model  # noqa: E402
 import trained  # noqa: E402
 from common import (  # noqa: E402
@@ -217,6 +220,8 @@ def run(out: Path, quick: bool) -> dict[str, Any]:
         path, text, b, runs, REPEATS if b == "ai-edge-litert" and name in REPEATED and not quick
         else 1, sources if b == "ai-edge-litert" and name == "real-int8" else None)
         for b in ("ai-edge-litert", "tflite-runtime")} for name, path in targets.items()}
+    res["graph_state"] = {name: graph_state.measure(ckpt, text, STEPS)
+                          for name, ckpt in (("real", big_ckpt), ("small", small_ckpt))}
     res["seconds"] = time.perf_counter() - t0
     return res
 
@@ -310,10 +315,25 @@ def render(res: dict[str, Any]) -> str:
                      f"{texts['beam_sl_compared']})")
         out += ["", f"Beam 4 of the one-sentence loop (partial selection) identical to the "
                 f"old full-sort general beam on {same} test sentences (int8)."]
+    out += _graph_state_lines(res.get("graph_state") or {})
     out += ["", "## Examples (int8 artifact)", ""]
     for ex in q.get("examples", []):
         out.append(f"- {ex['source']} → {ex.get('int8')} (reference: {ex['reference']})")
     return "\n".join(out) + "\n"
+
+
+def _graph_state_lines(per_model: dict[str, Any]) -> list[str]:
+    if not per_model:
+        return []
+    out = ["", f"## Decoder state in the interpreter, in-graph greedy loop (float32, batch 1, "
+           f"{STEPS} forced steps, encode excluded)", "",
+           "| model | stateless step (the runtime) µs | state in resource variables | "
+           "in-graph WHILE loop | same ids |", "|---|---|---|---|---|"]
+    for name, g in per_model.items():
+        out.append(f"| {name} (vocabulary {g['vocab']:,}) | {g['sentence_us']['stateless']} | "
+                   f"{_f(g['ratio']['variables'], '.3f')}× | {_f(g['ratio']['loop'], '.3f')}× "
+                   f"| {g['same_ids']} |")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

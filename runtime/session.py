@@ -26,6 +26,7 @@ import numpy as np
 
 from .backend import make_interpreter, prepare_error
 from .errors import InputError
+from .workspace import after_allocation
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Signature:
     inputs: dict[str, TensorSpec]
     outputs: dict[str, TensorSpec]
     allocated: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    largest: dict[str, tuple[int, ...]] = field(default_factory=dict)  # per input, so far
 
     dequantize: bool = False  # any output a quantized integer tensor (set from outputs)
     plain: bool = False  # no quantized input or output: arrays pass through unconverted
@@ -146,6 +148,7 @@ class Session:
         # models then ran on the built-in kernels there). Before any signature runner exists.
         self._interp.allocate_tensors()
         self._wrapper = self._interp._interpreter  # the wrapper SignatureRunner itself uses
+        self._reprepare = delegates and self.backend.name == "tflite-runtime"  # .workspace
         self.signatures: dict[str, Signature] = {}
         for name in self._interp.get_signature_list():
             runner = self._interp.get_signature_runner(name)
@@ -186,7 +189,8 @@ class Session:
         arrays = _arrays(sig, inputs)
         w, sub = self._wrapper, sig.subgraph
         with self._lock:
-            _allocate(w, sig, arrays)
+            if _allocate(w, sig, arrays):
+                self._allocated(sig)
             for _, index, arr in arrays:
                 w.SetTensor(index, arr, sub)
             try:
@@ -221,6 +225,10 @@ class Session:
         if self._binder == threading.get_ident():
             raise InputError("this thread is inside a Session handoff; call the bound "
                              "signature, not run() or another handoff, until the block ends")
+
+    def _allocated(self, sig: Signature) -> None:
+        """After ``sig`` was (re-)allocated (see :func:`.workspace.after_allocation`)."""
+        after_allocation(self._wrapper, self.signatures.values(), sig, self._reprepare)
 
     def _signature(self, name: str) -> Signature:
         sig = self.signatures.get(name)
@@ -291,7 +299,8 @@ class Handoff:
         w, sub = s._wrapper, first.subgraph
         s._lock.acquire()
         try:
-            _allocate(w, first, first_arrays)
+            if _allocate(w, first, first_arrays):
+                s._allocated(first)
             for _, index, arr in first_arrays:
                 w.SetTensor(index, arr, sub)
             w.Invoke(sub)
@@ -301,8 +310,10 @@ class Handoff:
             if repeat > 1:
                 arrays = [(k, i, np.repeat(a, repeat, axis=0)) for k, i, a in arrays]
             arrays += given
-            if _allocate(w, then, arrays) and repeat == 1:
-                arrays = [(k, i, w.tensor(w, o, sub)) for k, o, i in self.carry] + given
+            if _allocate(w, then, arrays):
+                s._allocated(then)  # may mark ``first`` for preparing again: its outputs stay
+                if repeat == 1:
+                    arrays = [(k, i, w.tensor(w, o, sub)) for k, o, i in self.carry] + given
             for _, index, arr in arrays:
                 w.SetTensor(index, arr, then.subgraph)
         except BaseException:

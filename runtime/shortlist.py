@@ -11,8 +11,10 @@ sentence, so the export bakes their output rows into the step as one constant ma
 fully-connected layer XNNPACK runs at full speed), then the **extra** ids (the sentence's
 table entries not in the head, in increasing order; only these rows are gathered per step,
 one set shared by every row of the batch — the beams of a sentence, or the union over the
-sentences of a batch, each row masked to its own), then ``<pad>`` padding to a multiple of
-:data:`EXTRA_BUCKET`. Artifacts exported before the head fed every candidate of every row as
+sentences of a batch, each row masked to its own), then — to a multiple of
+:data:`EXTRA_BUCKET`, so that the interpreter is rarely re-allocated — a sentence's
+**fillers** (the lowest other ids: more real candidates instead of padding), a batch's union
+``<pad>`` padding. Artifacts exported before the head fed every candidate of every row as
 ``candidates`` (``<eos>``, all other ids in increasing order, padding to :data:`BUCKET`);
 :meth:`Shortlist.candidates` builds either layout.
 
@@ -80,9 +82,11 @@ class Shortlist:
         Returns:
             ``(ids int32[C], n)``: the ``n`` distinct candidates, then ``C - n`` zeros
             (``<pad>``). Head layout: ``head``, then the other candidates in increasing
-            order, padded to ``len(head)`` plus a positive multiple of :data:`EXTRA_BUCKET`.
-            Head-less: ``<eos>``, then the other candidates in increasing order, padded to
-            a multiple of :data:`BUCKET`.
+            order, then fillers (:meth:`_filled`) up to ``len(head)`` plus a positive
+            multiple of :data:`EXTRA_BUCKET` (``n == C`` unless the vocabulary runs out).
+            Head-less (the table's own set, as exported before the head and as
+            :meth:`hit_rate` counts): ``<eos>``, then the other candidates in increasing
+            order, padded to a multiple of :data:`BUCKET`.
         """
         rows = np.take(self.table, np.asarray(source_ids, np.int64), axis=0, mode="clip")
         # Masks over the vocabulary instead of set operations (a sentence costs ~15 µs).
@@ -92,11 +96,37 @@ class Shortlist:
             marked[self.always] = True
         marked = marked[:-1] & self._allowed(eos, tuple(never), head)
         if head is not None:
-            return self.pad_extras(head, np.flatnonzero(marked))
+            return self._filled(head, np.flatnonzero(marked), marked, eos, tuple(never))
         ids = np.flatnonzero(marked)
         n = len(ids) + 1
         out = np.zeros(-(-n // BUCKET) * BUCKET, np.int32)
         out[0], out[1:n] = eos, ids
+        return out, n
+
+    def _filled(self, head: np.ndarray, extra: np.ndarray, marked: np.ndarray, eos: int,
+                never: tuple[int, ...]) -> tuple[np.ndarray, int]:
+        """:meth:`pad_extras`, the padding taken by **fillers** — the lowest ids that may be
+        extras and are not yet candidates — ``<pad>`` only where those run out.
+
+        Fillers are real candidates (ids are roughly by frequency in the project's
+        vocabularies, so they are frequent tokens): a sentence's step then has no padding
+        columns, hence nothing to renormalise per step (:mod:`.shortlist_decode`).
+
+        Args:
+            head: :meth:`head`.
+            extra: int[E] the sentence's extras, increasing.
+            marked: bool[V] True for the extras.
+        """
+        out, n = self.pad_extras(head, extra)
+        need = len(out) - n
+        if need:
+            key = ("fill", eos, never)
+            if key not in self._cache:
+                self._cache[key] = np.flatnonzero(self._allowed(eos, never, head))
+            order = self._cache[key][: need + len(extra)]  # at most len(extra) are extras
+            fill = order[~marked[order]][:need]
+            out[n: n + len(fill)] = fill
+            n += len(fill)
         return out, n
 
     def _allowed(self, eos: int, never: tuple[int, ...], head: np.ndarray | None) -> np.ndarray:

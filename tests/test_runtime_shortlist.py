@@ -28,30 +28,38 @@ def test_candidates_put_eos_first_then_sorted_ids_then_pad_padding():
     assert len(ids) == BUCKET and not ids[n:].any()
 
 
-def test_head_layout_puts_the_shared_head_first_then_the_sentence_extras():
+def test_head_layout_puts_the_shared_head_first_then_the_sentence_extras_then_fillers():
     sl = _shortlist()
     head = sl.head(EOS, never=(BOS,))
     assert list(head) == [EOS, 1, 4]  # <eos>, then always {1, 3, 4} without <eos>
     ids, n = sl.candidates([4, 5, 6], EOS, never=(BOS,), head=head)
-    # extras: table rows {7, 9} ∪ {9, 2} ∪ {0} minus the head, <pad> and <bos>
-    assert n == 5 and list(ids[:n]) == [EOS, 1, 4, 7, 9]
+    # extras: table rows {7, 9} ∪ {9, 2} ∪ {0} minus the head, <pad> and <bos>; then the
+    # fillers: every other id of the 12 that may be an extra (not <pad>, <bos>, <eos>, the
+    # head, the extras): 5, 6, 8, 10, 11 — fewer than the bucket's 14 free columns
+    assert list(ids[:n]) == [EOS, 1, 4, 7, 9, 5, 6, 8, 10, 11]
     assert len(ids) == 3 + EXTRA_BUCKET and not ids[n:].any()
-    ids, n = sl.candidates([0, 1], EOS, never=(BOS,), head=head)  # no extras: still padded
-    assert n == 3 and len(ids) == 3 + EXTRA_BUCKET and not ids[n:].any()
+    ids, n = sl.candidates([0, 1], EOS, never=(BOS,), head=head)  # no extras: fillers only
+    assert list(ids[:n]) == [EOS, 1, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert len(ids) == 3 + EXTRA_BUCKET and not ids[n:].any()
 
 
-def test_both_layouts_hold_the_same_candidate_set():
+def test_head_layout_holds_the_table_set_and_fills_the_bucket_with_the_lowest_other_ids():
     rng = np.random.default_rng(0)
     always = np.sort(rng.choice(np.arange(1, 200), 40, replace=False)).astype(np.int32)
     sl = Shortlist(always, rng.integers(-1, 200, (50, 6)).astype(np.int32), 200)
     head = sl.head(EOS, (BOS,))
     for _ in range(20):
         src = rng.integers(0, 50, rng.integers(1, 12))
-        a, na = sl.candidates(src, EOS, (BOS,))
+        a, na = sl.candidates(src, EOS, (BOS,))  # the table's own set (head-less layout)
         b, nb = sl.candidates(src, EOS, (BOS,), head)
-        assert na == nb and sorted(a[:na]) == sorted(b[:nb]) and len(set(b[:nb])) == nb
+        own = set(a[:na].tolist())
+        assert nb == len(b) and len(set(b[:nb])) == nb  # a large vocabulary: no padding
         assert b[0] == EOS and BOS not in b[:nb] and PAD not in b[:nb]
         np.testing.assert_array_equal(b[: len(head)], head)
+        k = len(head) + len(own - set(head.tolist()))
+        assert set(b[:k].tolist()) == own  # head and extras: the table's set, nothing else
+        others = [i for i in range(200) if i not in own and i not in (PAD, BOS, EOS)]
+        assert b[k:].tolist() == others[: nb - k]  # then the lowest ids not in it
 
 
 def test_bytes_round_trip_and_corrupt_members_are_refused():

@@ -33,13 +33,16 @@ def _ids(tr, text):
     return tr.source_tokenizer.encode(text, add_eos=False)[: tr.source_len]
 
 
-def _restricted_step(tr, batch_ids, repeat=1):
-    """Full-vocabulary step; ids outside each row's candidates impossible, renormalised."""
+def _restricted_step(tr, batch_ids, repeat=1, fillers=True):
+    """Full-vocabulary step; ids outside each row's candidates impossible, renormalised.
+    The candidates: the table's set plus the fillers of the head layout, or (``fillers``
+    False) the table's set alone, as a step exported before the head scores it."""
     step, state = tr.decoder.stepper(batch_ids, "soft", repeat)
     tgt = tr.target_tokenizer
     allowed = np.zeros((len(batch_ids), tr.decoder.vocab_size), bool)
-    for i, ids in enumerate(batch_ids):  # each sentence's own set, straight from the table
-        c, n = tr.shortlist.candidates(ids, tgt.EOS_ID, (tgt.PAD_ID, tgt.BOS_ID))
+    head = tr.decoder.shortlist_head(tr.shortlist) if fillers else None
+    for i, ids in enumerate(batch_ids):  # each sentence's own set
+        c, n = tr.shortlist.candidates(ids, tgt.EOS_ID, (tgt.PAD_ID, tgt.BOS_ID), head)
         allowed[i, c[:n]] = True
     allowed = np.repeat(allowed, repeat, axis=0)
 
@@ -168,21 +171,26 @@ def test_a_damaged_or_missing_shortlist_is_refused(pipeline):
         load_model(_rezip(path, one_more("head")))
 
 
-def test_an_artifact_exported_before_the_shortlist_head_still_decodes(tr, pipeline):
+def test_an_artifact_exported_before_the_shortlist_head_still_decodes(pipeline):
     """Its step takes every row's candidates (``candidates``, no head in the config): the
-    runtime feeds it that layout and decodes what the head-layout artifact of the same
-    checkpoint decodes (both score exactly each sentence's candidate set)."""
+    runtime feeds it that layout — the table's set, ``<pad>`` padding, no fillers — and
+    decodes what the full step restricted to that set decodes, alone and in a batch."""
     old = load_model(pipeline["dates-float32-shortlist-prehead"])
     assert old.decoder.shortlist_input == C.DEC_CANDIDATES
     assert old.decoder.shortlist_head(old.shortlist) is None
     assert old.shortlist_info().get("head") is None
-    for kwargs in ({}, {"beam": 3}):
-        lean = [old.translate(t, **kwargs)[0] for t in TEXTS]
-        batch = old.translate(TEXTS, batch_size=4, **kwargs)
-        new = tr.translate(TEXTS, batch_size=4, **kwargs)
-        assert [a.ids for a in lean] == [b.ids for b in batch] == [c.ids for c in new]
-        for a, c in zip(lean, new):
-            assert a.score == pytest.approx(c.score, abs=1e-4)
+    batch = [_ids(old, t) for t in TEXTS]
+    bos, eos = old.target_tokenizer.BOS_ID, old.target_tokenizer.EOS_ID
+    for k in (1, 3):
+        step, state = _restricted_step(old, batch, k, fillers=False)
+        want = (greedy_search(step, state, len(batch), old.max_target_len, bos, eos)
+                if k == 1 else
+                beam_search(step, state, len(batch), k, old.max_target_len, bos, eos))
+        lean = [old.translate(t, beam=k)[0] for t in TEXTS]
+        together = old.translate(TEXTS, batch_size=4, beam=k)
+        assert [a.ids for a in lean] == [b.ids for b in together] == [w.ids for w in want]
+        for a, w in zip(lean, want):
+            assert a.score == pytest.approx(w.score, abs=1e-4)
 
 
 @pytest.mark.parametrize("mode", ["float32", "int8"])
