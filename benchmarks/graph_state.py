@@ -178,9 +178,9 @@ def measure(ckpt: Path, text: str, steps: int = 15) -> dict[str, Any]:
     checkpoint and sentence (float32, 1 thread, ai-edge-litert)."""
     import tensorflow as tf
 
+    from edge_attn.export.lowering import TFLITE_CALLS
     from edge_attn.runtime.stepper import pad_sources, source_mask
     from edge_attn.training.checkpoint import load_checkpoint
-    from export.lowering import TFLITE_CALLS
 
     ck = load_checkpoint(ckpt)
     model, src, tgt = ck.model, ck.tokenizers["source"], ck.tokenizers["target"]
