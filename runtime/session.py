@@ -351,19 +351,19 @@ def _arrays(sig: Signature, inputs: Mapping[str, np.ndarray],
     ``sig``, cast and checked; ``inputs`` must hold exactly those names."""
     names = list(sig.inputs) if names is None else names
     arrays = []
-    for k in names if len(inputs) == len(names) else ():
-        v = inputs.get(k)
-        if v is None:
-            break  # as many names as wanted, not the same ones
-        spec = sig.inputs[k]
-        # Fast path (the decode loop): already the right dtype, contiguous, known shape.
-        if not (type(v) is np.ndarray and v.dtype == spec.dtype and v.flags.c_contiguous
-                and sig.allocated.get(k) == v.shape):
-            v = _prepare(spec, v)
-        arrays.append((k, spec.index, v))
-    if len(arrays) != len(names) or len(inputs) != len(names):
+    try:  # as many inputs as names, each name among them: exactly those names
+        if len(inputs) != len(names):
+            raise KeyError
+        for k in names:
+            spec, v = sig.inputs[k], inputs[k]
+            # Fast path (the decode loop): already the right dtype, contiguous, known shape.
+            if not (type(v) is np.ndarray and v.dtype == spec.dtype and v.flags.c_contiguous
+                    and sig.allocated.get(k) == v.shape):
+                v = _prepare(spec, v)
+            arrays.append((k, spec.index, v))
+    except KeyError:
         raise InputError(f"signature {sig.name!r} takes inputs {sorted(names)}, "
-                         f"got {sorted(inputs)}")
+                         f"got {sorted(inputs)}") from None
     return arrays
 
 
